@@ -1,0 +1,158 @@
+"""Input validation shared by every layer.
+
+Pure Python on purpose: ``symbolic`` (SymPy) and ``numeric`` (numpy) both call it, and neither may pull
+in the other.  Every error names the parameter, the constraint and the value received (see STYLE.md, R8).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Iterable, Sequence
+
+ESTIMATORS = ("unbiased", "mle")
+"""Variance estimators: ``unbiased`` divides by ``M - 1``, ``mle`` (maximum likelihood) by ``M``."""
+
+
+class ParameterError(ValueError):
+    """A parameter outside its domain.  Subclass of :class:`ValueError`; the message says it all."""
+
+
+def _describe(value: object) -> str:
+    return f"{value!r} of type {type(value).__name__}"
+
+
+def check_integer(name: str, value: object, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an ``int``; raise :class:`ParameterError` naming ``name`` otherwise.
+
+    Accepts Python and numpy integers (anything with ``__index__``) and integral floats such as ``10.0``;
+    rejects booleans, fractional numbers and strings.
+
+    >>> check_integer("chains", 10, minimum=2)
+    10
+    >>> check_integer("chains", 1, minimum=2)
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: chains must be an integer >= 2 (got 1)
+    """
+    if isinstance(value, bool):
+        raise ParameterError(f"{name} must be an integer, not a boolean (got {value!r})")
+    try:
+        out = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            out = int(value)
+        else:
+            raise ParameterError(f"{name} must be an integer (got {_describe(value)})") from None
+    if minimum is not None and out < minimum:
+        raise ParameterError(f"{name} must be an integer >= {minimum} (got {out})")
+    return out
+
+
+def check_positive(name: str, value: object) -> float:
+    """Return ``value`` as a positive finite float, or raise :class:`ParameterError`.
+
+    >>> check_positive("sigma", 2)
+    2.0
+    >>> check_positive("sigma", -1.0)
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: sigma must be a finite number > 0 (got -1.0)
+    """
+    if isinstance(value, bool):
+        raise ParameterError(f"{name} must be a number, not a boolean (got {value!r})")
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a finite number > 0 (got {_describe(value)})") from None
+    if not (math.isfinite(out) and out > 0):
+        raise ParameterError(f"{name} must be a finite number > 0 (got {value!r})")
+    return out
+
+
+def check_estimator(estimator: object) -> str:
+    """Return the estimator name, or raise :class:`ParameterError` listing the choices.
+
+    >>> check_estimator("mle")
+    'mle'
+    """
+    if estimator not in ESTIMATORS:
+        raise ParameterError(f"estimator must be one of {', '.join(ESTIMATORS)} (got {estimator!r})")
+    return str(estimator)
+
+
+def min_size(estimator: str) -> int:
+    """Smallest allowed sample size: 2 for ``unbiased`` (divisor M - 1 > 0), 1 for ``mle``."""
+    return 2 if check_estimator(estimator) == "unbiased" else 1
+
+
+def check_sizes(sizes: object, estimator: str = "unbiased") -> tuple[int, ...]:
+    """Validate a schedule of sample sizes ``M_0, ..., M_{g-1}`` and return it as a tuple of ints.
+
+    >>> check_sizes([10, 30, 7])
+    (10, 30, 7)
+    >>> check_sizes([10, 1])
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: sizes[1] must be an integer >= 2 for the unbiased estimator (got 1)
+    """
+    estimator = check_estimator(estimator)
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
+        raise ParameterError(f"sizes must be a sequence of integers (got {_describe(sizes)})")
+    out = []
+    lo = min_size(estimator)
+    for i, m in enumerate(sizes):
+        if isinstance(m, bool):
+            raise ParameterError(f"sizes[{i}] must be an integer, not a boolean (got {m!r})")
+        try:
+            mi = check_integer(f"sizes[{i}]", m)
+        except ParameterError:
+            raise ParameterError(f"sizes[{i}] must be an integer (got {_describe(m)})") from None
+        if mi < lo:
+            raise ParameterError(
+                f"sizes[{i}] must be an integer >= {lo} for the {estimator} estimator (got {mi})"
+            )
+        out.append(mi)
+    if not out:
+        raise ParameterError("sizes must hold at least one sample size (got an empty schedule)")
+    return tuple(out)
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """Parse the command-line schedule syntax: ``10,30,7`` or ``20x50`` (fifty fits of size 20), mixed freely.
+
+    Only the syntax is checked here; the domain (``M >= 2``) is checked by :func:`check_sizes`.
+
+    >>> parse_sizes("10,30,7")
+    (10, 30, 7)
+    >>> parse_sizes("20x3,5")
+    (20, 20, 20, 5)
+    >>> parse_sizes("10,abc")
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: sizes must be integers separated by commas, or SIZExCOUNT (got 'abc' in '10,abc')
+    """
+    items = [t.strip() for t in str(text).split(",")]
+    if not any(items):
+        raise ParameterError(f"sizes must hold at least one sample size (got {text!r})")
+    out: list[int] = []
+    for item in items:
+        size, sep, count = item.partition("x")
+        try:
+            m = int(size)
+            n = int(count) if sep else 1
+        except ValueError:
+            raise ParameterError(
+                f"sizes must be integers separated by commas, or SIZExCOUNT (got {item!r} in {text!r})"
+            ) from None
+        if n < 1:
+            raise ParameterError(f"the repeat count in {item!r} must be an integer >= 1 (got {n})")
+        out.extend([m] * n)
+    return tuple(out)
+
+
+def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``; otherwise raise :class:`ParameterError`."""
+    if value not in choices:
+        raise ParameterError(f"{name} must be one of {', '.join(choices)} (got {value!r})")
+    return str(value)
