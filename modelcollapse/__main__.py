@@ -1,5 +1,6 @@
 """``python -m modelcollapse`` starts the command-line interface."""
 
-from modelcollapse.cli import main
+if __name__ == "__main__":
+    from modelcollapse.cli import main
 
-raise SystemExit(main())
+    raise SystemExit(main())
