@@ -34,7 +34,7 @@ import sympy as sp
 
 from .._validation import ParameterError, check_estimator, check_integer, check_sizes
 from .expectation import ChiSquare, Law, StandardNormal, expectation
-from .series import EPS, QuasiSymmetricSeries, eps_ring, moment_series, truncate, univariate_to_ring
+from .series import EPS, QuasiSymmetricSeries, eps_ring, log_moment_series, moment_series, truncate, univariate_to_ring
 
 __all__ = [
     "QUANTITIES",
@@ -46,7 +46,9 @@ __all__ = [
     "exact_direct",
     "exact_symbolic_g",
     "series",
+    "series_polynomial",
     "size_symbols",
+    "summary",
     "transition",
 ]
 
@@ -209,7 +211,7 @@ def transition(a: int, b: int, estimator: str = "unbiased") -> dict[tuple[int, i
     new = (_d + _s * Z / sp.sqrt(M)) ** a * (_s * sp.sqrt(V)) ** b
     value = expectation(new, {Z: StandardNormal(), V: step_law(M, estimator)})
     poly = sp.Poly(sp.expand(value), _d, _s)
-    return {mon: sp.gammasimp(c) for mon, c in sorted(poly.terms())}
+    return {mon: sp.factor(sp.gammasimp(c)) for mon, c in sorted(poly.terms())}
 
 
 @functools.lru_cache(maxsize=None)
@@ -296,13 +298,22 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
     return sp.factor_terms(sp.collect(sp.expand(expr), sigma))
 
 
-def _log_moments(size: sp.Expr, estimator: str) -> tuple[sp.Expr, sp.Expr]:
-    """(E log V, Var log V) for one step, derived with the engine."""
+@functools.lru_cache(maxsize=None)
+def _log_moments_generic(estimator: str) -> tuple[sp.Expr, sp.Expr]:
+    """(E log V, Var log V) for one step of size ``M`` (a symbol), derived once with the engine."""
     V = sp.Symbol("V", positive=True)
-    law = {V: step_law(size, estimator)}
-    mean = expectation(sp.log(V), law)
+    law = {V: step_law(M, estimator)}
+    mean = sp.simplify(expectation(sp.log(V), law))
     second = expectation(sp.log(V) ** 2, law)
-    return mean, sp.simplify(second - mean**2)
+    return mean, sp.simplify(sp.expand(second - mean**2))
+
+
+def _log_moments(size: sp.Expr, estimator: str) -> tuple[sp.Expr, sp.Expr]:
+    """(E log V, Var log V) for one step of the given size (number or symbol)."""
+    if size == 1:  # mle refit of one point: V = 0
+        return sp.Integer(-1) * sp.oo, sp.nan
+    mean, var = _log_moments_generic(estimator)
+    return mean.subs(M, size), var.subs(M, size)
 
 
 def _exact_log(quantity: str, sizes: Sequence, estimator: str, *, simplify: bool) -> sp.Expr:
@@ -310,7 +321,7 @@ def _exact_log(quantity: str, sizes: Sequence, estimator: str, *, simplify: bool
     parts = [_log_moments(size, estimator) for size in sizes]
     idx = 0 if quantity == "mean_log_sigma2" else 1
     out = sp.Add(*(p[idx] for p in parts))
-    return sp.simplify(out) if simplify else out
+    return sp.expand(out) if simplify else out
 
 
 def exact_direct(quantity: str, sizes: int | Sequence = 2, estimator: str = "unbiased") -> sp.Expr:
@@ -348,7 +359,7 @@ def exact_symbolic_g(quantity: str, estimator: str = "unbiased") -> sp.Expr:
     estimator = check_estimator(estimator)
     if quantity in ("mean_log_sigma2", "var_log_sigma2"):
         i = sp.Symbol("i", integer=True, nonnegative=True)
-        mean, var = _log_moments(M, estimator)
+        mean, var = _log_moments_generic(estimator)
         term = mean if quantity == "mean_log_sigma2" else var
         return sp.Sum(term.subs(M, Mi[i]), (i, 0, g - 1))
     kind, parts = _moment_targets(quantity)
@@ -439,7 +450,7 @@ def evaluate(quantity: str, sizes: Sequence[int], estimator: str = "unbiased", *
 
 @functools.lru_cache(maxsize=None)
 def _log_plan(estimator: str):
-    mean, var = _log_moments(M, estimator)
+    mean, var = _log_moments_generic(estimator)
     return sp.lambdify(M, mean, modules="mpmath"), sp.lambdify(M, var, modules="mpmath")
 
 
@@ -502,16 +513,21 @@ def series(quantity: str, order: int = 2, estimator: str = "unbiased") -> QuasiS
     quantity = _check_quantity(quantity)
     estimator = check_estimator(estimator)
     order = check_integer("order", order, minimum=1)
-    nvars = order
+    return QuasiSymmetricSeries.from_polynomial(series_polynomial(quantity, order, estimator, order), order)
+
+
+def series_polynomial(quantity: str, order: int, estimator: str, nvars: int):
+    """The truncated series as a polynomial in ``eps_0..eps_{nvars-1}`` (SymPy sparse ring over QQ).
+
+    The direct computation for ``nvars`` generations; :func:`series` reads its quasi-symmetric coefficients
+    off ``nvars = order`` and tests check the result against larger ``nvars``.
+    """
     R, eps = eps_ring(nvars)
     if quantity in ("mean_log_sigma2", "var_log_sigma2"):
         r = sp.Symbol("r")
-        from .series import log_moment_series
-
         K = log_moment_series(step_law(M, estimator), M, order)
         term = sp.diff(K, r, 1 if quantity == "mean_log_sigma2" else 2).subs(r, 0)
-        total = sum((univariate_to_ring(term, e) for e in eps), R.zero)
-        return QuasiSymmetricSeries.from_polynomial(truncate(total, order), order)
+        return truncate(sum((univariate_to_ring(term, e) for e in eps), R.zero), order)
     kind, parts = _moment_targets(quantity)
     needed = _closure([mon for part in parts for mon in part])
     state = {mon: (R.one if mon[0] == 0 else R.zero) for mon in needed}
@@ -525,11 +541,10 @@ def series(quantity: str, order: int = 2, estimator: str = "unbiased") -> QuasiS
     for part in parts:
         v = R.zero
         for mon, c in part.items():
-            coeff = c.subs(sigma, 1)
-            v += R.domain.convert(coeff) * state.get(mon, R.zero)
+            v += R.domain.convert(c.subs(sigma, 1)) * state.get(mon, R.zero)
         values.append(v)
     out = values[0] if kind == "mean" else values[0] - values[1] ** 2
-    return QuasiSymmetricSeries.from_polynomial(truncate(out, order), order)
+    return truncate(out, order)
 
 
 def evaluate_series(
@@ -539,3 +554,16 @@ def evaluate_series(
     estimator = check_estimator(estimator)
     sizes = check_sizes(sizes, estimator)
     return series(quantity, order, estimator).evaluate(sizes, dps)
+
+
+def summary(
+    sizes: Sequence[int], estimator: str = "unbiased", order: int = 2, *, dps: int = 17
+) -> dict[str, dict[str, mpmath.mpf]]:
+    """Every quantity at ``sizes``: ``{"exact": {q: value}, "series": {q: value}}`` in units of sigma."""
+    estimator = check_estimator(estimator)
+    sizes = check_sizes(sizes, estimator)
+    order = check_integer("order", order, minimum=1)
+    return {
+        "exact": {q: evaluate(q, sizes, estimator, dps=dps) for q in QUANTITIES},
+        "series": {q: evaluate_series(q, sizes, order, estimator, dps=dps) for q in QUANTITIES},
+    }

@@ -1,0 +1,190 @@
+"""Command-line interface: thin I/O over the library.
+
+``modelcollapse theory gaussian1d --sizes 10,30,7 [--sigma 1] [--estimator unbiased|mle] [--order 2]
+[--digits 17] [--json] [--latex]``
+
+Errors in the input print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from . import __version__
+from ._validation import (
+    ESTIMATORS,
+    ParameterError,
+    check_estimator,
+    check_integer,
+    check_positive,
+    check_sizes,
+    parse_sizes,
+)
+from .models import get_model
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# formatting helpers
+
+
+def json_number(value: Any, digits: int) -> Any:
+    """An mpmath/float value as JSON: a number (<= 17 digits), a string (more digits), or null if not finite."""
+    import mpmath
+
+    with mpmath.workdps(max(digits, 17) + 5):
+        v = mpmath.mpf(value)
+        if not mpmath.isfinite(v):
+            return None
+        if digits > 17:
+            return mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-4, max_fixed=digits)
+        return float(mpmath.nstr(v, digits, strip_zeros=False))
+
+
+def _fmt(value: Any, digits: int) -> str:
+    import mpmath
+
+    with mpmath.workdps(digits + 5):
+        return mpmath.nstr(mpmath.mpf(value), digits)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# theory
+
+
+def _cmd_theory(args: argparse.Namespace) -> int:
+    model = get_model(args.model)
+    estimator = check_estimator(args.estimator)
+    sizes = check_sizes(parse_sizes(args.sizes), estimator)
+    sigma = float_arg("sigma", args.sigma)
+    order = int_arg("order", args.order, minimum=1)
+    digits = int_arg("digits", args.digits, minimum=1)
+    theory = model.theory()
+    result = theory.summary(sizes, estimator, order, dps=digits)
+    if args.json:
+        obj = {
+            "model": model.name,
+            "estimator": estimator,
+            "sizes": list(sizes),
+            "generation": len(sizes),
+            "sigma": sigma,
+            "exact": {q: json_number(v, digits) for q, v in result["exact"].items()},
+            "series": {"order": order, **{q: json_number(v, digits) for q, v in result["series"].items()}},
+            "units": {q: _unit(theory.sigma_power(q)) for q in theory.QUANTITIES},
+            "absolute": {
+                q: json_number(v * sigma ** theory.sigma_power(q), digits) for q, v in result["exact"].items()
+            },
+        }
+        print(json.dumps(obj, indent=2))
+    else:
+        shown = _show_sizes(sizes)
+        print(f"{model.name}: {len(sizes)} generations, sizes {shown}, {estimator} estimator")
+        print(f"values in units of sigma (sigma = {sigma:g}); series keeps terms of total degree <= {order} in 1/M_i")
+        rows = []
+        for q in theory.QUANTITIES:
+            ex, se = result["exact"][q], result["series"][q]
+            rel = abs(se - ex) / abs(ex) if ex != 0 and math.isfinite(float(ex)) else float("nan")
+            rows.append([q, _unit(theory.sigma_power(q)), _fmt(ex, digits), _fmt(se, digits), f"{float(rel):.2e}"])
+        print(_table(["quantity", "unit", "exact", f"series (order {order})", "rel. diff"], rows))
+    if args.latex:
+        print(_theory_latex(theory, estimator, order))
+    return 0
+
+
+def int_arg(name: str, text: Any, *, minimum: int | None = None) -> int:
+    """Parse a command-line integer; errors name the option, the constraint and the text received."""
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        bound = f" >= {minimum}" if minimum is not None else ""
+        raise ParameterError(f"{name} must be an integer{bound} (got {text!r})") from None
+    return check_integer(name, value, minimum=minimum)
+
+
+def float_arg(name: str, text: Any) -> float:
+    """Parse a positive finite command-line number."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ParameterError(f"{name} must be a finite number > 0 (got {text!r})") from None
+    return check_positive(name, value)
+
+
+def _unit(power: int) -> str:
+    return "1" if power == 0 else ("sigma" if power == 1 else f"sigma^{power}")
+
+
+def _show_sizes(sizes: Sequence[int]) -> str:
+    if len(set(sizes)) == 1 and len(sizes) > 3:
+        return f"{sizes[0]}x{len(sizes)}"
+    return ",".join(map(str, sizes))
+
+
+def _theory_latex(theory: Any, estimator: str, order: int) -> str:
+    from .export.latex import theory_align
+
+    return theory_align(theory, estimator, order)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="modelcollapse", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"modelcollapse {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("theory", help="exact closed forms and 1/M series of a model")
+    p.add_argument("model", help="model name, e.g. gaussian1d")
+    p.add_argument("--sizes", required=True, help="M_0,...,M_{g-1}; SIZExCOUNT repeats (20x50)")
+    p.add_argument("--sigma", default=1.0, help="standard deviation of the original data (default 1)")
+    p.add_argument("--estimator", default="unbiased", help=f"variance estimator: {' | '.join(ESTIMATORS)}")
+    p.add_argument("--order", default=2, help="series order: keep terms of total degree <= ORDER in 1/M_i")
+    p.add_argument("--digits", default=17, help="significant digits (strings in JSON above 17)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--latex", action="store_true", help="print the closed forms as LaTeX")
+    p.set_defaults(func=_cmd_theory)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ParameterError as exc:
+        print(f"modelcollapse {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
