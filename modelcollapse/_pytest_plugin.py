@@ -30,16 +30,75 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_BUDGET_KEY = pytest.StashKey[dict]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "mc: Monte Carlo theory-vs-simulation check")
+    config.addinivalue_line(
+        "markers",
+        "mc(checks=1): Monte Carlo theory-vs-simulation test making `checks` mc_check calls; "
+        "the suite alpha is split over the checks of all collected tests (Bonferroni)",
+    )
     config.addinivalue_line("markers", "slow: long-running test")
+    config.stash[_BUDGET_KEY] = {"declared": 0, "used": 0}
+
+
+def _declared(item: pytest.Item) -> int:
+    marker = item.get_closest_marker("mc")
+    if marker is None:
+        return 1 if "mc_check" in getattr(item, "fixturenames", ()) else 0
+    return int(marker.kwargs.get("checks", marker.args[0] if marker.args else 1))
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    config.stash[_BUDGET_KEY]["declared"] = sum(_declared(item) for item in items)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     return (
         f"modelcollapse: mc-seed={config.getoption('--mc-seed')}, mc-scale={config.getoption('--mc-scale')}, "
-        f"suite alpha={config.getoption('--mc-alpha'):g}"
+        f"suite alpha={config.getoption('--mc-alpha'):g} (split over the Monte Carlo checks collected)"
     )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    budget = config.stash.get(_BUDGET_KEY, None)
+    if budget and budget["used"]:
+        terminalreporter.write_line(
+            f"modelcollapse: {budget['used']} Monte Carlo checks run of {budget['declared']} declared, "
+            f"family-wise alpha {config.getoption('--mc-alpha'):g}"
+        )
+
+
+class MCCheck:
+    """The ``mc_check`` fixture: ``mc_check(name, estimate, theory, stderr=None, target=None)``.
+
+    Each call uses alpha = suite alpha / (checks declared by all collected tests); a test may not make
+    more calls than its ``@pytest.mark.mc(checks=N)`` declares.
+    """
+
+    def __init__(self, request: pytest.FixtureRequest, seed: Any) -> None:
+        self._config = request.config
+        self._allowed = max(_declared(request.node), 1)
+        self._made = 0
+        self.seed = seed
+        budget = self._config.stash[_BUDGET_KEY]
+        self.alpha = float(self._config.getoption("--mc-alpha")) / max(budget["declared"], 1)
+        self.scale = self._config.getoption("--mc-scale")
+
+    def __call__(self, name: str, estimate: Any, theory: float, *, stderr: float | None = None,
+                 target: float | None = None) -> Any:
+        from modelcollapse.testing import assert_mc_agrees
+
+        self._made += 1
+        if self._made > self._allowed:
+            raise pytest.UsageError(
+                f"test made {self._made} mc_check calls but declares {self._allowed}: "
+                "use @pytest.mark.mc(checks=N) so the suite budget counts them"
+            )
+        self._config.stash[_BUDGET_KEY]["used"] += 1
+        seed = (self.seed.entropy, self.seed.spawn_key) if self.seed is not None else None
+        return assert_mc_agrees(estimate, theory, stderr=stderr, alpha=self.alpha, name=name, target=target, seed=seed)
 
 
 @pytest.fixture
@@ -49,6 +108,18 @@ def mc_seed(request: pytest.FixtureRequest) -> Any:
 
     master = request.config.getoption("--mc-seed")
     return np.random.SeedSequence([master, zlib.crc32(request.node.nodeid.encode())])
+
+
+@pytest.fixture
+def mc_check(request: pytest.FixtureRequest, mc_seed: Any) -> MCCheck:
+    """Counts Monte Carlo checks against the suite's family-wise budget; see :class:`MCCheck`."""
+    return MCCheck(request, mc_seed)
+
+
+@pytest.fixture
+def mc_scale(request: pytest.FixtureRequest) -> str:
+    """The ``--mc-scale`` tier: smoke, ci or paper."""
+    return str(request.config.getoption("--mc-scale"))
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ from ._validation import (
 from .models import get_model
 
 EXIT_USAGE = 2
+DEFAULT_VERIFY_SEED = 20241125
+DEFAULT_EVIDENCE = ".modelcollapse/last-verification.json"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -146,6 +148,135 @@ def _theory_latex(theory: Any, estimator: str, order: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# simulate
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    model = get_model(args.model)
+    estimator = check_estimator(args.estimator)
+    sizes = check_sizes(parse_sizes(args.sizes), estimator)
+    chains = int_arg("chains", args.chains, minimum=2)
+    seed = int_arg("seed", args.seed, minimum=0) if args.seed is not None else None
+    workers = int_arg("workers", args.workers, minimum=1)
+    sigma = float_arg("sigma", args.sigma)
+    from ._validation import check_choice
+
+    sampler = check_choice("sampler", args.sampler, ("exact", "brute"))
+    bar = _ProgressBar("simulate") if not args.quiet else None
+    result = model.simulation().simulate(
+        sizes, chains, seed=seed, sampler=sampler, estimator=estimator, sigma=sigma, workers=workers,
+        progress=(lambda done, total: bar.update("chains", done, total)) if bar else None,
+    )
+    if bar:
+        bar.close()
+    obj = result.to_dict()
+    obj["estimates"] = {
+        k: {"value": _finite(v["value"]), "stderr": _finite(v["stderr"])} for k, v in obj["estimates"].items()
+    }
+    obj["sigma"] = sigma
+    if args.json:
+        print(json.dumps(obj, indent=2))
+        return 0
+    print(f"{model.name}: {len(sizes)} generations, sizes {_show_sizes(sizes)}, {estimator} estimator, "
+          f"{sampler} sampler, {chains:,} chains, seed {obj['seed']}")
+    rows = [[k, _num(v["value"]), _num(v["stderr"])] for k, v in obj["estimates"].items()]
+    print(_table(["statistic", "estimate (units of sigma)", "stderr"], rows))
+    return 0
+
+
+def _finite(x: Any) -> Any:
+    return x if isinstance(x, (int, float)) and math.isfinite(x) else None
+
+
+def _num(x: Any) -> str:
+    return "n/a" if x is None else f"{x:.10g}"
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr (redrawn in place on a terminal, one line per stage otherwise)."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        width = 30
+        frac = 0 if total <= 0 else min(done / total, 1)
+        fill = int(width * frac)
+        line = f"{self.title} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} {stage}"
+        if self.tty:
+            sys.stderr.write("\r" + line[:160].ljust(len(self.last)))
+            sys.stderr.flush()
+            self.last = line[:160]
+        elif stage != self.last:
+            print(line, file=sys.stderr)
+            self.last = stage
+
+    def close(self) -> None:
+        if self.tty and self.last:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# verify
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from ._validation import check_choice
+    from .proofs.registry import registry
+    from .proofs.verify import SCALES, verify
+
+    scale = check_choice("scale", args.scale, tuple(SCALES))
+    seed = int_arg("seed", args.seed, minimum=0)
+    workers = int_arg("workers", args.workers, minimum=1)
+    registry(args.claims)  # unknown ids fail before any work
+    bar = None if args.quiet else _ProgressBar("verify")
+    report = verify(
+        args.claims, scale=scale, seed=seed, workers=workers, alpha=float_arg("alpha", args.alpha),
+        progress=bar.update if bar else None,
+    )
+    if bar:
+        bar.close()
+    data = report.to_dict()
+    from .export.evidence import save_report
+
+    save_report(data, args.save)
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(_verify_table(data))
+    return 0 if report.ok else 1
+
+
+def _verify_table(data: dict[str, Any]) -> str:
+    rows = []
+    for c in data["claims"]:
+        mc = c["mc"]
+        power = f"{mc['detectable']:.1e} / {mc['target']:.1e}"
+        rows.append([
+            c["claim_id"], f"{mc['theory']:.8g}", f"{mc['estimate']:.8g}", f"{mc['z']:+.2f}", f"{mc['threshold']:.2f}",
+            power, f"{mc['chains']:,}", c["status"] + ("" if c["ok"] else "  <-- FAILED"),
+        ])
+    head = ["claim", "exact", "estimate", "z", "threshold", "detectable / next term", "chains", "verdict"]
+    lines = [_table(head, rows), ""]
+    for c in data["claims"]:
+        pub = c.get("published")
+        if pub:
+            z = "n/a" if pub["z_published"] is None else f"{pub['z_published']:+.1f}"
+            ze = "n/a" if pub["z_exact"] is None else f"{pub['z_exact']:+.2f}"
+            sizes = ",".join(map(str, pub["evidence_sizes"]))
+            lines.append(f"{c['claim_id']}: {pub['verdict']}. Published terms {pub['published_terms']}, derived "
+                         f"{pub['derived_terms']}. At sizes {sizes}: exact {pub['exact_value']:.6g}, published "
+                         f"{pub['published_value']:.6g} (z = {z}), exact form z = {ze}.")
+    n_ok = sum(c["ok"] for c in data["claims"])
+    lines.append(f"{n_ok}/{len(data['claims'])} claims verified at scale {data['scale']} (seed {data['seed']}, "
+                 f"family-wise alpha {data['alpha']:g} over {data['checks']} Monte Carlo checks)")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # entry point
 
 
@@ -164,6 +295,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--latex", action="store_true", help="print the closed forms as LaTeX")
     p.set_defaults(func=_cmd_theory)
+
+    p = sub.add_parser("simulate", help="Monte Carlo simulation of a model")
+    p.add_argument("model", help="model name, e.g. gaussian1d")
+    p.add_argument("--sizes", required=True, help="M_0,...,M_{g-1}; SIZExCOUNT repeats (20x50)")
+    p.add_argument("--chains", required=True, help="number of independent chains (>= 2)")
+    p.add_argument("--seed", default=None, help="seed (non-negative integer); default: fresh entropy, printed")
+    p.add_argument("--sampler", default="exact", help="exact (Cochran, O(1) per generation) | brute (draws M_i points)")
+    p.add_argument("--estimator", default="unbiased", help=f"variance estimator: {' | '.join(ESTIMATORS)}")
+    p.add_argument("--sigma", default=1.0, help="standard deviation of the original data (default 1)")
+    p.add_argument("--workers", default=1, help="local worker processes (default 1)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("verify", help="check every claim: derivation, series order, Monte Carlo")
+    p.add_argument("claims", nargs="*", help="claim ids (default: all)")
+    p.add_argument("--scale", default="ci", help="smoke (seconds) | ci (minutes) | paper (long)")
+    p.add_argument("--seed", default=str(DEFAULT_VERIFY_SEED), help=f"master seed (default {DEFAULT_VERIFY_SEED})")
+    p.add_argument("--alpha", default=1e-3, help="family-wise false-alarm budget over all checks (default 1e-3)")
+    p.add_argument("--workers", default=1, help="local worker processes for the simulations (default 1)")
+    p.add_argument("--json", action="store_true", help="print one JSON object with a 'claims' list")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--save", default=DEFAULT_EVIDENCE, help=f"where to keep the report for `latex` (default {DEFAULT_EVIDENCE}; '' to skip)")
+    p.set_defaults(func=_cmd_verify)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

@@ -1,0 +1,522 @@
+r"""Monte Carlo simulation of model collapse for the one-dimensional Gaussian.
+
+The model: :math:`X^0 \sim N(\mu, \sigma^2)`.  Generation :math:`i` draws :math:`M_i` points from the
+current fit :math:`N(\mu_i, \sigma_i^2)` and refits the mean and the variance (divisor :math:`M_i - 1`,
+``"unbiased"``, or :math:`M_i`, ``"mle"``).  After :math:`g` fits the model is
+:math:`N(\mu_g, \sigma_g^2)`.  By Cochran's theorem one refit is exactly
+
+.. math::
+
+    \mu_{i+1} = \mu_i + \frac{\sigma_i}{\sqrt{M_i}} Z_i, \qquad
+    \sigma_{i+1}^2 = \sigma_i^2 \, \frac{\chi^2_{M_i - 1}}{D_i},
+
+with :math:`Z_i \sim N(0, 1)` independent of the chi-square and :math:`D_i = M_i - 1` or :math:`M_i`.
+The ``"exact"`` sampler draws one normal and one gamma variate per chain and generation; the
+``"brute"`` sampler literally draws the :math:`M_i` points and refits them, to check the reduction.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from modelcollapse._validation import (
+    ParameterError,
+    check_choice,
+    check_estimator,
+    check_integer,
+    check_positive,
+    check_sizes,
+)
+from modelcollapse.numeric.estimators import (
+    Estimate,
+    MomentSummary,
+    chain_statistics,
+    summarize,
+)
+from modelcollapse.numeric.executors import as_seed_sequence, run_chunks
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "ESTIMATE_KEYS",
+    "SAMPLERS",
+    "SimulationResult",
+    "Trajectories",
+    "simulate",
+]
+
+SAMPLERS = ("exact", "brute")
+RECORDS = ("final", "all")
+ESTIMATE_KEYS = (
+    "var_x",
+    "mean_sigma",
+    "mean_sigma2",
+    "mean_sigma4",
+    "mean_log_sigma2",
+    "var_log_sigma2",
+    "mean_w2sq",
+    "var_w2sq",
+)
+"""Keys of :meth:`SimulationResult.estimates`, in order."""
+
+DEFAULT_CHUNK_SIZE = 1 << 15
+"""Chains per chunk when ``chunk_size`` is not given: the working arrays of the exact sampler
+(five float64 arrays, 1.25 MiB) stay cache-resident while numpy's per-call overhead is negligible."""
+
+TRAJECTORY_LIMIT = 1 << 24
+"""Largest ``chains * (g + 1)`` for which ``trajectories=True`` is accepted (128 MiB per array)."""
+
+_BRUTE_BLOCK = 1 << 20  # points drawn at once by the brute sampler (8 MiB of float64)
+_SCALE_LO, _SCALE_HI = 2.0**-40, 2.0**40  # fold the exact sampler's lazy scale before it drifts far
+
+
+@dataclass(frozen=True, slots=True)
+class Trajectories:
+    """Per-chain paths of the fitted parameters, generations ``0..g`` (column 0 is :math:`(\\mu, \\sigma)`).
+
+    Parameters
+    ----------
+    mu : numpy.ndarray, shape (chains, g + 1)
+        :math:`\\mu_0, \\dots, \\mu_g` per chain.
+    sigma : numpy.ndarray, shape (chains, g + 1)
+        :math:`\\sigma_0, \\dots, \\sigma_g` per chain.
+    """
+
+    mu: np.ndarray
+    sigma: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class _Params:
+    """What a chunk job needs; picklable, shared by every chunk."""
+
+    sizes: tuple[int, ...]
+    sampler: str
+    estimator: str
+    sigma: float
+    mu: float
+    record_all: bool
+    trajectories: bool
+
+    @property
+    def collapse_generation(self) -> int | None:
+        """First generation with :math:`\\sigma = 0` exactly (an mle fit of one point), if any."""
+        if self.estimator == "mle" and 1 in self.sizes:
+            return self.sizes.index(1) + 1
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Partial:
+    """The result of some consecutive chunks: summaries per recorded generation, trajectory pieces."""
+
+    chains: int
+    summaries: tuple[dict[str, MomentSummary], ...]
+    paths: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+
+    def merge(self, other: _Partial) -> _Partial:
+        return _Partial(
+            self.chains + other.chains,
+            tuple({k: a[k].merge(b[k]) for k in a} for a, b in zip(self.summaries, other.summaries)),
+            self.paths + other.paths,
+        )
+
+
+def _summarize_generation(p: _Params, gen: int, m: np.ndarray, v: np.ndarray) -> dict[str, MomentSummary]:
+    """Summaries of the per-chain statistics at generation ``gen`` (``m``, ``v`` in units of sigma)."""
+    stats = chain_statistics(m, v)
+    collapse = p.collapse_generation
+    if collapse is not None and gen >= collapse:
+        del stats["log_sigma2"]  # log 0 = -inf for every chain: reported by estimates(), not summarised
+    out = summarize(stats)
+    for name, s in out.items():
+        if not s.is_finite():
+            raise FloatingPointError(
+                f"the {p.sampler} gaussian1d simulation produced non-finite values of the statistic "
+                f"{name!r} at generation {gen} of {len(p.sizes)} (sigma_g^2 or mu_g left the float64 "
+                "range, e.g. the fitted variance underflowed to 0 after many generations); shorten the "
+                "schedule or use larger sample sizes"
+            )
+    return out
+
+
+def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
+    """Exact (Cochran) sampler for ``n`` chains: one normal and one gamma draw per chain and generation.
+
+    Works in units of sigma.  The variance is kept as ``s2 * scale`` with a lazy scalar ``scale``
+    (the chi-square divisor ``2 / D_i`` of each generation), folded into the array only when a
+    generation is recorded or the scalar drifts far from 1: one array pass saved per generation.
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    g = len(p.sizes)
+    m = np.zeros(n)  # (mu_i - mu) / sigma
+    s2 = np.ones(n)  # sigma_i^2 / sigma^2 == s2 * scale
+    z = np.empty(n)
+    gam = np.empty(n)
+    t = np.empty(n)
+    scale = 1.0
+    summaries = []
+    if p.trajectories:
+        path_m = np.zeros((n, g + 1))
+        path_v = np.ones((n, g + 1))
+    with np.errstate(all="ignore"):  # non-finite results are detected in the summaries
+        for i, M in enumerate(p.sizes):
+            gen = i + 1
+            divisor = M - 1 if p.estimator == "unbiased" else M
+            rng.standard_normal(out=z)
+            np.sqrt(s2, out=t)
+            t *= z
+            t *= math.sqrt(scale / M)
+            m += t  # mu_{i+1} = mu_i + sigma_i Z / sqrt(M_i)
+            rng.standard_gamma(0.5 * (M - 1), out=gam)  # chi2_{M-1} / 2
+            s2 *= gam
+            scale *= 2.0 / divisor
+            recorded = gen == g or p.record_all
+            if recorded or p.trajectories or not (_SCALE_LO < scale < _SCALE_HI):
+                s2 *= scale
+                scale = 1.0
+            if p.trajectories:
+                path_m[:, gen] = m
+                path_v[:, gen] = s2
+            if recorded:
+                summaries.append(_summarize_generation(p, gen, m, s2))
+    paths = ()
+    if p.trajectories:
+        paths = ((p.mu + p.sigma * path_m, p.sigma * np.sqrt(path_v)),)
+    return _Partial(n, tuple(summaries), paths)
+
+
+def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
+    """Brute-force sampler: draw the ``M_i`` points of every chain from ``N(mu_i, sigma_i^2)`` and refit.
+
+    Works in the original units; points are drawn in blocks of at most ``2**20`` per generation.
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    g = len(p.sizes)
+    ddof = 1 if p.estimator == "unbiased" else 0
+    mu_i = np.full(n, p.mu)
+    sd_i = np.full(n, p.sigma)
+    summaries = []
+    if p.trajectories:
+        path_mu = np.empty((n, g + 1))
+        path_sd = np.empty((n, g + 1))
+        path_mu[:, 0] = p.mu
+        path_sd[:, 0] = p.sigma
+    with np.errstate(all="ignore"):
+        for i, M in enumerate(p.sizes):
+            gen = i + 1
+            block = max(1, min(n, _BRUTE_BLOCK // M))
+            buf = np.empty(block * M)
+            new_mu = np.empty(n)
+            new_var = np.empty(n)
+            for start in range(0, n, block):
+                stop = min(n, start + block)
+                x = buf[: (stop - start) * M].reshape(stop - start, M)
+                rng.standard_normal(out=x)
+                x *= sd_i[start:stop, None]
+                x += mu_i[start:stop, None]  # M_i points from N(mu_i, sigma_i^2), per chain
+                np.mean(x, axis=1, out=new_mu[start:stop])
+                new_var[start:stop] = np.var(x, axis=1, ddof=ddof)
+            mu_i = new_mu
+            sd_i = np.sqrt(new_var)
+            if p.trajectories:
+                path_mu[:, gen] = mu_i
+                path_sd[:, gen] = sd_i
+            if gen == g or p.record_all:
+                m = (mu_i - p.mu) / p.sigma
+                v = new_var / (p.sigma * p.sigma)
+                summaries.append(_summarize_generation(p, gen, m, v))
+    paths = ((path_mu, path_sd),) if p.trajectories else ()
+    return _Partial(n, tuple(summaries), paths)
+
+
+_JOBS = {"exact": _exact_chunk, "brute": _brute_chunk}
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationResult:
+    r"""Summaries of a :func:`simulate` run and the provenance needed to reproduce it.
+
+    Attributes
+    ----------
+    sizes : tuple of int
+        The schedule :math:`M_0, \dots, M_{g-1}`.
+    chains : int
+        Number of independent chains.
+    seed : int or tuple of int
+        ``SeedSequence.entropy`` of the run.
+    spawn_key : tuple of int
+        ``SeedSequence.spawn_key`` of the run (``()`` unless a spawned child was passed as ``seed``).
+    chunk_size : int
+        Chains per chunk; with ``seed`` and ``chains`` it determines every random number.
+    sampler, estimator, record : str
+    sigma, mu : float
+        Parameters of :math:`X^0`.
+    summaries : dict of int to dict of str to MomentSummary
+        ``summaries[k][stat]`` summarises statistic ``stat`` (see
+        :func:`~modelcollapse.numeric.estimators.chain_statistics`, in units of sigma) over the chains
+        at each recorded generation ``k``.  ``"log_sigma2"`` is absent from generations where every
+        chain has :math:`\sigma_k = 0` (mle fit of one point).
+    trajectories : Trajectories or None
+        Per-chain paths of :math:`\mu_k, \sigma_k` when requested.
+    """
+
+    sizes: tuple[int, ...]
+    chains: int
+    seed: int | tuple[int, ...]
+    spawn_key: tuple[int, ...]
+    chunk_size: int
+    sampler: str
+    estimator: str
+    record: str
+    sigma: float
+    mu: float
+    summaries: dict[int, dict[str, MomentSummary]] = field(repr=False)
+    trajectories: Trajectories | None = field(default=None, repr=False)
+
+    model = "gaussian1d"
+
+    @property
+    def generations(self) -> tuple[int, ...]:
+        """The recorded generations (``(g,)`` for ``record="final"``, ``(1, ..., g)`` for ``"all"``)."""
+        return tuple(self.summaries)
+
+    def estimates(self, generation: int | None = None) -> dict[str, Estimate]:
+        r"""Estimates with standard errors at a recorded generation (default: the last, :math:`g`).
+
+        All in units of sigma:
+
+        ===================  ==========================================================
+        key                  estimates
+        ===================  ==========================================================
+        ``var_x``            :math:`\operatorname{Var} X^g / \sigma^2` (Rao-Blackwellized, unbiased)
+        ``mean_sigma``       :math:`E\,\sigma_g / \sigma`
+        ``mean_sigma2``      :math:`E\,\sigma_g^2 / \sigma^2`
+        ``mean_sigma4``      :math:`E\,\sigma_g^4 / \sigma^4`
+        ``mean_log_sigma2``  :math:`E \log(\sigma_g^2 / \sigma^2)`
+        ``var_log_sigma2``   :math:`\operatorname{Var} \log \sigma_g^2`
+        ``mean_w2sq``        :math:`E\,W_2^2 / \sigma^2`
+        ``var_w2sq``         :math:`\operatorname{Var} W_2^2 / \sigma^4`
+        ===================  ==========================================================
+
+        Where every chain has :math:`\sigma_g = 0` exactly (``estimator="mle"`` with some
+        :math:`M_i = 1`, :math:`i < g`), ``mean_log_sigma2`` is ``-inf`` and ``var_log_sigma2`` is
+        ``nan`` (``-inf - (-inf)``), both with ``nan`` standard errors.
+
+        Parameters
+        ----------
+        generation : int, optional
+            A recorded generation, see :attr:`generations`.
+
+        Returns
+        -------
+        dict of str to Estimate
+            Keys :data:`ESTIMATE_KEYS`.
+
+        Raises
+        ------
+        ParameterError
+            If ``generation`` was not recorded.
+        """
+        if generation is None:
+            generation = len(self.sizes)
+        generation = check_integer("generation", generation)
+        if generation not in self.summaries:
+            raise ParameterError(
+                f"generation must be one of the recorded generations {_short(self.generations)} "
+                f"(got {generation}); pass record='all' to simulate() to record every generation"
+            )
+        s = self.summaries[generation]
+        if "log_sigma2" in s:
+            mean_log, var_log = s["log_sigma2"].mean(), s["log_sigma2"].var()
+        else:
+            mean_log, var_log = Estimate(-math.inf, math.nan), Estimate(math.nan, math.nan)
+        return {
+            "var_x": s["x"].mean(),
+            "mean_sigma": s["sigma"].mean(),
+            "mean_sigma2": s["sigma2"].mean(),
+            "mean_sigma4": s["sigma4"].mean(),
+            "mean_log_sigma2": mean_log,
+            "var_log_sigma2": var_log,
+            "mean_w2sq": s["w2sq"].mean(),
+            "var_w2sq": s["w2sq"].var(),
+        }
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain-data record of the run and its final-generation estimates (JSON-ready apart from nan/inf).
+
+        Returns
+        -------
+        dict
+            Keys ``model``, ``sizes``, ``chains``, ``seed`` (the entropy), ``sampler``, ``estimator``,
+            ``estimates`` (``{key: {"value", "stderr"}}``).
+        """
+        seed = self.seed if isinstance(self.seed, int) else list(self.seed)
+        return {
+            "model": self.model,
+            "sizes": list(self.sizes),
+            "chains": self.chains,
+            "seed": seed,
+            "sampler": self.sampler,
+            "estimator": self.estimator,
+            "estimates": {k: e.to_dict() for k, e in self.estimates().items()},
+        }
+
+
+def _short(gens: tuple[int, ...]) -> str:
+    return str(gens) if len(gens) <= 6 else f"({gens[0]}, ..., {gens[-1]})"
+
+
+def simulate(
+    sizes: object,
+    chains: object,
+    *,
+    seed: object = None,
+    sampler: str = "exact",
+    estimator: str = "unbiased",
+    sigma: float = 1.0,
+    mu: float = 0.0,
+    chunk_size: int | None = None,
+    record: str = "final",
+    trajectories: bool = False,
+    executor: cf.Executor | None = None,
+    workers: int = 1,
+    progress: Callable[[int, int], object] | None = None,
+) -> SimulationResult:
+    r"""Simulate ``chains`` independent chains of Gaussian model collapse along the schedule ``sizes``.
+
+    .. math::
+
+        \mu_{i+1} = \mu_i + \frac{\sigma_i}{\sqrt{M_i}} Z_i, \qquad
+        \sigma_{i+1}^2 = \sigma_i^2\, \frac{\chi^2_{M_i-1}}{D_i}, \qquad
+        D_i = \begin{cases} M_i - 1 & \text{unbiased} \\ M_i & \text{mle} \end{cases}
+
+    Chains are simulated in chunks of ``chunk_size``; chunk ``k`` uses child ``k`` of the run's
+    SeedSequence, and chunk summaries are merged in chunk order, so the result depends only on
+    ``(seed, chains, chunk_size)`` -- not on ``workers`` or ``executor``.  Memory is bounded by the chunk
+    size (no ``chains x generations`` array unless ``trajectories=True``).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Sample sizes :math:`M_0, \dots, M_{g-1}`: ``>= 2`` for ``"unbiased"``, ``>= 1`` for ``"mle"``.
+    chains : int
+        Number of independent chains, ``>= 2``.
+    seed : None, int or numpy.random.SeedSequence
+        Root of all randomness; ``None`` draws fresh entropy (recorded in the result).
+    sampler : {"exact", "brute"}
+        ``"exact"``: one normal and one gamma draw per chain and generation (Cochran).  ``"brute"``:
+        draws the :math:`M_i` points and refits them with ``mean`` and ``var(ddof=1 or 0)``.
+    estimator : {"unbiased", "mle"}
+        Variance divisor :math:`M_i - 1` or :math:`M_i`.
+    sigma : float
+        Standard deviation of :math:`X^0`, ``> 0``.  Estimates are reported in units of sigma.
+    mu : float
+        Mean of :math:`X^0`, finite.
+    chunk_size : int, optional
+        Chains per chunk, ``>= 1``; default :data:`DEFAULT_CHUNK_SIZE`.
+    record : {"final", "all"}
+        Summarise generation :math:`g` only, or every generation :math:`1, \dots, g`.
+    trajectories : bool
+        Also return every chain's :math:`\mu_k, \sigma_k` for :math:`k = 0..g` (small runs only:
+        ``chains * (g + 1) <= 2**24``).
+    executor : concurrent.futures.Executor, optional
+        Runs the chunk jobs (used, never shut down).
+    workers : int
+        Without an executor: 1 runs in process, ``N > 1`` uses a ProcessPoolExecutor of ``N`` processes
+        created and shut down by this call.
+    progress : callable, optional
+        ``progress(done_chains, total_chains)`` after each merged chunk.  The library never prints.
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    ParameterError
+        For an invalid argument (the message names it, the constraint and the value).
+    FloatingPointError
+        If the simulation produced a non-finite statistic (the message names the generation and the
+        statistic) -- except the legitimate :math:`\log 0 = -\infty` after an mle fit of one point.
+
+    Examples
+    --------
+    :math:`\operatorname{Var} X^g = \sigma^2 (1 + \sum_i 1/M_i)` for the unbiased estimator:
+
+    >>> res = simulate([10, 30, 7], 20_000, seed=np.random.SeedSequence(2024))
+    >>> est = res.estimates()
+    >>> theory = 1 + 1 / 10 + 1 / 30 + 1 / 7
+    >>> bool(abs(est["var_x"].value - theory) < 5 * est["var_x"].stderr)
+    True
+    >>> sorted(est) == sorted(ESTIMATE_KEYS)
+    True
+
+    The result does not depend on the number of workers:
+
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(2) as ex:
+    ...     par = simulate([10, 30, 7], 20_000, seed=np.random.SeedSequence(2024), executor=ex)
+    >>> par.estimates() == est
+    True
+    """
+    estimator = check_estimator(estimator)
+    sizes_t = check_sizes(sizes, estimator)
+    chains_i = check_integer("chains", chains, minimum=2)
+    sampler = check_choice("sampler", sampler, SAMPLERS)
+    record = check_choice("record", record, RECORDS)
+    sigma_f = check_positive("sigma", sigma)
+    mu_f = _check_finite("mu", mu)
+    chunk = DEFAULT_CHUNK_SIZE if chunk_size is None else check_integer("chunk_size", chunk_size, minimum=1)
+    workers = check_integer("workers", workers, minimum=1)
+    if not isinstance(trajectories, (bool, np.bool_)):
+        raise ParameterError(f"trajectories must be True or False (got {trajectories!r})")
+    if trajectories and chains_i * (len(sizes_t) + 1) > TRAJECTORY_LIMIT:
+        raise ParameterError(
+            f"trajectories=True needs chains * (generations + 1) <= {TRAJECTORY_LIMIT} "
+            f"(got {chains_i} * {len(sizes_t) + 1} = {chains_i * (len(sizes_t) + 1)})"
+        )
+    root = as_seed_sequence(seed)
+    params = _Params(sizes_t, sampler, estimator, sigma_f, mu_f, record == "all", bool(trajectories))
+    part: _Partial = run_chunks(
+        _JOBS[sampler], params, chains_i, chunk, root, executor=executor, workers=workers, progress=progress
+    )
+    gens = range(1, len(sizes_t) + 1) if record == "all" else (len(sizes_t),)
+    paths = None
+    if trajectories:
+        paths = Trajectories(
+            np.concatenate([a for a, _ in part.paths]), np.concatenate([b for _, b in part.paths])
+        )
+    entropy = root.entropy
+    return SimulationResult(
+        sizes=sizes_t,
+        chains=chains_i,
+        seed=entropy if isinstance(entropy, int) else tuple(int(e) for e in entropy),  # type: ignore[union-attr]
+        spawn_key=tuple(root.spawn_key),
+        chunk_size=chunk,
+        sampler=sampler,
+        estimator=estimator,
+        record=record,
+        sigma=sigma_f,
+        mu=mu_f,
+        summaries=dict(zip(gens, part.summaries)),
+        trajectories=paths,
+    )
+
+
+def _check_finite(name: str, value: object) -> float:
+    if isinstance(value, bool):
+        raise ParameterError(f"{name} must be a finite number, not a boolean (got {value!r})")
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"{name} must be a finite number (got {value!r} of type {type(value).__name__})"
+        ) from None
+    if not math.isfinite(out):
+        raise ParameterError(f"{name} must be a finite number (got {value!r})")
+    return out

@@ -1,0 +1,181 @@
+r"""Claims: a statement, its assumptions, checked derivation steps, exact form, series and Monte Carlo test.
+
+A :class:`Claim` is a frozen record.  Nothing in it is taken on trust: :mod:`modelcollapse.proofs.verify`
+checks each derivation step (exactly with SymPy where it can, and at random high-precision points with
+mpmath), the series against the exact form to the claimed remainder order, and the exact form against
+simulation with a powered, calibrated z-test.
+
+*Published* claims carry the formula as printed in a paper (:class:`PublishedForm`); their verdict
+(exact / correct to the stated order / refuted) is computed by comparing it with the derived series.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import mpmath
+import sympy as sp
+
+from ..symbolic.series import QuasiSymmetricSeries
+
+__all__ = ["Claim", "DerivationStep", "PublishedForm", "StepCheck"]
+
+
+@dataclass(frozen=True, slots=True)
+class StepCheck:
+    """How one derivation step was checked."""
+
+    description: str
+    exact: bool | None
+    """``True``: SymPy proved ``lhs - rhs == 0``; ``None``: not attempted or undecided (numeric check only)."""
+    max_rel_error: float | None
+    """Largest relative difference at the random points (mpmath), or ``None`` if not evaluated."""
+    points: int
+    ok: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class DerivationStep:
+    r"""One equality of a derivation, ``lhs = rhs``, with how to check it.
+
+    ``domain`` maps each free symbol to a sampler ``rng -> value`` for the numeric check (sizes are
+    integers, scales positive reals); ``numeric`` overrides how the left side is evaluated (for example
+    an integral computed by :func:`mpmath.quad`).
+    """
+
+    description: str
+    lhs: sp.Expr
+    rhs: sp.Expr
+    exact: bool = True
+    domain: Mapping[sp.Symbol, Callable[[random.Random], Any]] = field(default_factory=dict)
+    numeric_lhs: Callable[[Mapping[sp.Symbol, Any]], Any] | None = None
+    points: int = 3
+    tolerance_digits: int = 20
+
+    def latex(self) -> str:
+        from ..export.latex import to_latex
+
+        return f"{to_latex(self.lhs)} &= {to_latex(self.rhs)}"
+
+    def check(self, seed: int = 0, *, exact: bool | None = None, points: int | None = None) -> StepCheck:
+        """Check the step: SymPy first (if ``exact``), then mpmath at ``points`` random points of ``domain``."""
+        do_exact = self.exact if exact is None else exact
+        proved: bool | None = None
+        if do_exact:
+            proved = prove_zero(self.lhs - self.rhs)
+        rng = random.Random(seed)
+        n = self.points if points is None else points
+        worst = 0.0
+        free_set = set(self.domain) | self.rhs.free_symbols
+        if self.numeric_lhs is None:
+            free_set |= self.lhs.free_symbols
+        free = sorted(free_set - set(_bound_symbols(self.lhs, self.rhs)), key=str)
+        missing = [s for s in free if s not in self.domain]
+        if missing and n:
+            raise ValueError(f"derivation step {self.description!r} has no sampling domain for {missing}")
+        with mpmath.workdps(self.tolerance_digits + 15):
+            for _ in range(n):
+                point = {s: self.domain[s](rng) for s in free}
+                rhs = _numeric(self.rhs, point)
+                lhs = self.numeric_lhs(point) if self.numeric_lhs is not None else _numeric(self.lhs, point)
+                scale = max(abs(rhs), abs(lhs), mpmath.mpf(10) ** -self.tolerance_digits)
+                worst = max(worst, float(abs(lhs - rhs) / scale))
+        ok = worst < 10.0**-self.tolerance_digits and (n > 0 or proved is True)
+        return StepCheck(self.description, proved, worst if n else None, n, ok)
+
+
+def prove_zero(expr: sp.Expr) -> bool | None:
+    """``True`` if SymPy reduces ``expr`` to 0 by one of a few canonicalizations, else ``None`` (undecided).
+
+    A failed simplification proves nothing, so this never returns ``False``; the numeric check decides.
+    """
+    strategies = (
+        sp.gammasimp,
+        lambda e: sp.simplify(sp.gammasimp(e)),
+        lambda e: sp.simplify(sp.gammasimp(sp.expand(sp.expand_log(sp.expand_func(e), force=True, factor=True)))),
+    )
+    for strategy in strategies:
+        if strategy(expr) == 0:
+            return True
+    return None
+
+
+def _bound_symbols(*exprs: sp.Expr) -> list[sp.Symbol]:
+    out: list[sp.Symbol] = []
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, (sp.Sum, sp.Product, sp.Integral)):
+                out.extend(lim[0] for lim in node.limits)
+    return out
+
+
+def _numeric(expr: sp.Expr, point: Mapping[sp.Symbol, Any]) -> mpmath.mpf:
+    value = sp.N(expr.subs(point).doit(), mpmath.mp.dps)
+    return mpmath.mpf(str(value)) if value.is_real else mpmath.mpc(complex(value))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishedForm:
+    """A formula as published: its truncated series and the remainder order it states."""
+
+    source: str
+    """Where it is printed, e.g. "Shumailov et al. (2024), Nature 631, Methods, 1D Gaussian"."""
+    text: str
+    """The statement in words, as we read it."""
+    series: QuasiSymmetricSeries
+    """The published expansion (in units of sigma), as a quasi-symmetric series in 1/M_i."""
+    remainder_order: int
+    """The stated remainder is O(M^-remainder_order)."""
+    reading: str = ""
+    """How an ambiguous printed formula was read (e.g. ordered vs unordered pairs)."""
+    alternatives: Mapping[str, QuasiSymmetricSeries] = field(default_factory=dict)
+    """Other readings of the printed formula, checked too."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claim:
+    """A checked result about one model quantity (see the module docstring)."""
+
+    id: str
+    title: str
+    model: str
+    quantity: str
+    estimator: str
+    lhs_latex: str
+    statement: sp.Expr
+    """Exact right-hand side, symbolic number of generations ``g`` (SymPy)."""
+    assumptions: tuple[str, ...]
+    steps: tuple[DerivationStep, ...]
+    series_order: int
+    exact_value: Callable[[Sequence[int], int], mpmath.mpf]
+    """``(sizes, dps) -> value`` in units of sigma."""
+    series_of_order: Callable[[int], QuasiSymmetricSeries]
+    mc_sizes: tuple[int, ...]
+    references: tuple[str, ...] = ()
+    kind: Literal["derived", "published"] = "derived"
+    published: PublishedForm | None = None
+    sigma_power: int = 0
+    notes: str = ""
+
+    def series(self, order: int | None = None) -> QuasiSymmetricSeries:
+        """The claim's series (its own order by default)."""
+        return self.series_of_order(self.series_order if order is None else order)
+
+    # -- display -------------------------------------------------------------------------------------------
+    def _repr_latex_(self) -> str:
+        from ..export.latex import to_latex
+
+        return f"$\\displaystyle {self.lhs_latex} = {to_latex(self.statement)}$"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {
+            "text/plain": repr(self),
+            "text/latex": self._repr_latex_(),
+            "text/markdown": f"**{self.title}** (`{self.id}`, {self.kind})\n\n{self._repr_latex_()}",
+        }
+
+    def __repr__(self) -> str:
+        return f"Claim({self.id!r}, {self.kind}, {self.model}/{self.quantity}/{self.estimator})"

@@ -1,0 +1,87 @@
+"""Statistical assertions for theory-vs-simulation tests (numpy.testing style).
+
+:func:`assert_mc_agrees` passes when a Monte Carlo estimate agrees with theory at a two-sided level
+``alpha`` and, when a ``target`` deviation is given, checks that the test had the power to see it.
+The pytest plugin's ``mc_check`` fixture calls it with ``alpha`` = suite budget / number of checks.
+
+Imports numpy and scipy only (through :mod:`modelcollapse.numeric.stats`), never SymPy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["MCAgreement", "assert_mc_agrees"]
+
+
+@dataclass(frozen=True, slots=True)
+class MCAgreement:
+    """Outcome of one check: z, the threshold it was held to, and the deviation it could detect."""
+
+    name: str
+    theory: float
+    estimate: float
+    stderr: float
+    z: float
+    threshold: float
+    alpha: float
+    detectable: float
+    target: float | None
+    seed: Any = None
+
+    def report(self) -> str:
+        lines = [
+            f"Monte Carlo check {self.name!r}",
+            f"  theory     {self.theory:.12g}",
+            f"  estimate   {self.estimate:.12g}",
+            f"  stderr     {self.stderr:.6g}",
+            f"  z          {self.z:+.3f}   (|z| must be <= {self.threshold:.3f}; alpha per check {self.alpha:.3g})",
+            f"  detectable {self.detectable:.3g} at power 0.8" + (f"; target deviation {self.target:.3g}" if self.target is not None else ""),
+        ]
+        if self.seed is not None:
+            lines.append(f"  seed       {self.seed}")
+        return "\n".join(lines)
+
+
+def assert_mc_agrees(
+    estimate: Any,
+    theory: float,
+    *,
+    alpha: float,
+    stderr: float | None = None,
+    name: str = "statistic",
+    target: float | None = None,
+    power: float = 0.8,
+    seed: Any = None,
+) -> MCAgreement:
+    """Assert ``|estimate - theory| / stderr <= z_{1 - alpha/2}``; optionally that the check is powered.
+
+    ``estimate`` is a float (with ``stderr=``) or anything with ``value`` and ``stderr`` attributes (an
+    :class:`~modelcollapse.numeric.estimators.Estimate`).  With ``target``, also asserts that a deviation
+    of that size would have been detected with probability ``power`` -- a check that cannot see the error
+    it is meant to catch proves nothing.
+
+    Raises
+    ------
+    AssertionError
+        With a report: statistic, theory, estimate, stderr, z, threshold, power, seed.
+    """
+    from .numeric import stats
+
+    if stderr is None:
+        value, se = float(estimate.value), float(estimate.stderr)
+    else:
+        value, se = float(estimate), float(stderr)
+    if not (math.isfinite(se) and se > 0):
+        raise AssertionError(f"Monte Carlo check {name!r}: standard error must be finite and > 0 (got {se!r})")
+    z = (value - float(theory)) / se
+    threshold = float(stats.z_threshold(alpha))
+    detectable = float(stats.detectable_deviation(se, alpha, power))
+    result = MCAgreement(name, float(theory), value, se, z, threshold, alpha, detectable, target, seed)
+    if not math.isfinite(z) or abs(z) > threshold:
+        raise AssertionError("estimate disagrees with theory\n" + result.report())
+    if target is not None and detectable > abs(target):
+        raise AssertionError("check is underpowered: raise the chain count\n" + result.report())
+    return result
