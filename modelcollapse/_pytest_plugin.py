@@ -86,19 +86,37 @@ class MCCheck:
         self.alpha = float(self._config.getoption("--mc-alpha")) / max(budget["declared"], 1)
         self.scale = self._config.getoption("--mc-scale")
 
-    def __call__(self, name: str, estimate: Any, theory: float, *, stderr: float | None = None,
-                 target: float | None = None) -> Any:
-        from modelcollapse.testing import assert_mc_agrees
-
+    def _count(self) -> None:
         self._made += 1
         if self._made > self._allowed:
             raise pytest.UsageError(
-                f"test made {self._made} mc_check calls but declares {self._allowed}: "
+                f"test made {self._made} Monte Carlo checks but declares {self._allowed}: "
                 "use @pytest.mark.mc(checks=N) so the suite budget counts them"
             )
         self._config.stash[_BUDGET_KEY]["used"] += 1
+
+    def __call__(self, name: str, estimate: Any, theory: float, *, stderr: float | None = None,
+                 target: float | None = None) -> Any:
+        """z-test of ``estimate`` against ``theory`` at this check's share of the suite budget."""
+        from modelcollapse.testing import assert_mc_agrees
+
+        self._count()
         seed = (self.seed.entropy, self.seed.spawn_key) if self.seed is not None else None
         return assert_mc_agrees(estimate, theory, stderr=stderr, alpha=self.alpha, name=name, target=target, seed=seed)
+
+    def budget(self, checks: int) -> float:
+        """Claim ``checks`` checks run by other code (e.g. ``verify(alpha=...)``); returns their joint alpha."""
+        for _ in range(checks):
+            self._count()
+        return checks * self.alpha
+
+    def p_value(self, name: str, p: float) -> float:
+        """A goodness-of-fit test's p-value (KS, chi-square, ...) must exceed this check's alpha."""
+        self._count()
+        if not p > self.alpha:
+            seed = (self.seed.entropy, self.seed.spawn_key) if self.seed is not None else None
+            raise AssertionError(f"Monte Carlo check {name!r}: p-value {p:.3g} <= alpha per check {self.alpha:.3g} (seed {seed})")
+        return p
 
 
 @pytest.fixture

@@ -22,3 +22,6 @@ def _reset_mpmath():
     mpmath.mp.dps = 15
     yield
     mpmath.mp.dps = 15
+
+
+pytest_plugins = ["pytester"]

@@ -1,8 +1,8 @@
 """The 1-D Gaussian model-collapse simulator: theory, sampler agreement, reproducibility, validation.
 
-Monte Carlo checks compare z = (estimate - theory) / stderr with a two-sided threshold derived from a
-family-wise false-failure budget of ALPHA per test (Bonferroni over the checks in that test).  Seeds are
-fixed, but no Monte Carlo output is pinned as an expected value.
+Monte Carlo checks go through the plugin's ``mc_check``: z = (estimate - theory) / stderr against a
+two-sided threshold from the suite-wide false-failure budget (``--mc-alpha``) split over every declared
+check (Bonferroni).  Seeds are fixed (``mc_seed``), but no Monte Carlo output is pinned as an expected value.
 """
 
 from __future__ import annotations
@@ -24,12 +24,9 @@ from modelcollapse.numeric import (
     ESTIMATE_KEYS,
     Estimate,
     SimulationResult,
-    bonferroni_alpha,
     simulate,
-    z_threshold,
 )
 
-ALPHA = 1e-4  # family-wise false-failure budget of each Monte Carlo test
 SEED = 20241125
 
 
@@ -81,65 +78,63 @@ def test_closed_forms_reduce_to_the_known_unbiased_ones() -> None:
     assert theory(sizes, "mle")["mean_sigma2"] == pytest.approx(math.prod((m - 1) / m for m in sizes))
 
 
-def check_all(checks: list[tuple[str, Estimate, float]], alpha: float = ALPHA) -> None:
-    """Assert |z| <= threshold for every check, Bonferroni over the list; report all of them."""
-    zmax = z_threshold(bonferroni_alpha(alpha, len(checks)))
-    rows = [(name, e, t, (e.value - t) / e.stderr) for name, e, t in checks]
-    bad = [r for r in rows if not abs(r[3]) <= zmax]
-    report = "\n".join(
-        f"{n:40s} est={e.value:.6g} se={e.stderr:.3g} theory={t:.6g} z={z:+.2f}" for n, e, t, z in bad
-    )
-    assert not bad, f"{len(bad)} of {len(rows)} checks exceed |z| <= {zmax:.2f}:\n{report}"
+def check_all(mc_check, checks: list[tuple[str, Estimate, float]]) -> None:
+    """Every check through the plugin's ``mc_check``: each at its share of the suite-wide alpha budget."""
+    for name, est, value in checks:
+        mc_check(name, est, value)
 
 
-@pytest.mark.mc
+@pytest.mark.mc(checks=32)
 @pytest.mark.parametrize(
     ("sizes", "estimator", "sigma", "mu"),
     [((10, 30, 7), "unbiased", 1.0, 0.0), ((5, 3, 8, 2), "mle", 2.5, -4.0)],
 )
-def test_exact_sampler_matches_closed_forms(sizes, estimator, sigma, mu) -> None:
-    res = simulate(sizes, 1_000_000, seed=seed(1), estimator=estimator, sigma=sigma, mu=mu, record="all")
+def test_exact_sampler_matches_closed_forms(sizes, estimator, sigma, mu, mc_check, mc_seed) -> None:
+    res = simulate(sizes, 1_000_000, seed=mc_seed, estimator=estimator, sigma=sigma, mu=mu, record="all")
     checks = []
     for gen in res.generations:
         t = theory(sizes[:gen], estimator)
         est = res.estimates(gen)
         checks += [(f"{estimator} gen {gen} {key}", est[key], value) for key, value in t.items()]
-    check_all(checks)
+    assert len(checks) <= 32
+    check_all(mc_check, checks)
 
 
-@pytest.mark.mc
-def test_exact_and_brute_samplers_agree() -> None:
+@pytest.mark.mc(checks=48)
+def test_exact_and_brute_samplers_agree(mc_check, mc_seed) -> None:
     """Cochran's reduction: both samplers estimate the same 8 quantities at every generation.
 
     z = (exact - brute) / sqrt(se_exact^2 + se_brute^2), Bonferroni over 2 estimators x 3 generations
-    x 8 estimates = 48 comparisons, ALPHA in total.
+    x 8 estimates = 48 comparisons, each at its share of the suite budget.
     """
     sizes = (10, 30, 7)
     rows = []
+    s_exact, s_brute = mc_seed.spawn(2)
     for estimator in ("unbiased", "mle"):
-        exact = simulate(sizes, 1_000_000, seed=seed(2), estimator=estimator, record="all")
-        brute = simulate(sizes, 400_000, seed=seed(3), estimator=estimator, record="all", sampler="brute")
+        exact = simulate(sizes, 1_000_000, seed=s_exact, estimator=estimator, record="all")
+        brute = simulate(sizes, 400_000, seed=s_brute, estimator=estimator, record="all", sampler="brute")
         for gen in range(1, len(sizes) + 1):
             a, b = exact.estimates(gen), brute.estimates(gen)
             for key in ESTIMATE_KEYS:
                 diff = Estimate(a[key].value - b[key].value, math.hypot(a[key].stderr, b[key].stderr))
                 rows.append((f"{estimator} gen {gen} {key}: exact - brute", diff, 0.0))
     assert len(rows) == 48
-    check_all(rows)
+    check_all(mc_check, rows)
 
 
-@pytest.mark.mc
-def test_one_refit_follows_cochran_law() -> None:
+@pytest.mark.mc(checks=4)
+def test_one_refit_follows_cochran_law(mc_check, mc_seed) -> None:
     """(M-1) S^2 / sigma^2 ~ chi2_{M-1} and sqrt(M) (mean - mu) / sigma ~ N(0,1) after one refit (KS)."""
     m = 10
     pvalues = []
     for sampler in ("exact", "brute"):
-        res = simulate((m,), 20_000, seed=seed(4), sampler=sampler, sigma=3.0, mu=1.0, trajectories=True)
+        res = simulate((m,), 20_000, seed=mc_seed, sampler=sampler, sigma=3.0, mu=1.0, trajectories=True)
         tr = res.trajectories
         assert tr is not None
         pvalues.append(sps.kstest((m - 1) * (tr.sigma[:, 1] / 3.0) ** 2, sps.chi2(m - 1).cdf).pvalue)
         pvalues.append(sps.kstest(math.sqrt(m) * (tr.mu[:, 1] - 1.0) / 3.0, sps.norm.cdf).pvalue)
-    assert min(pvalues) > bonferroni_alpha(ALPHA, len(pvalues)), pvalues
+    for n, p in enumerate(pvalues):
+        mc_check.p_value(f"KS test {n}", p)
 
 
 # --- reproducibility and parallelism --------------------------------------------------------------------

@@ -59,7 +59,7 @@ class Scale:
 
 
 SCALES = {
-    "smoke": Scale("smoke", 20_000, 4_000_000, False, 1, (3, 5, 7)),
+    "smoke": Scale("smoke", 20_000, 10_000_000, False, 1, (3, 5, 7)),
     "ci": Scale("ci", 100_000, 40_000_000, True, 2, (3, 4, 5, 6, 7, 8)),
     "paper": Scale("paper", 1_000_000, 2_000_000_000, True, 4, (3, 4, 5, 6, 7, 8)),
 }
@@ -349,7 +349,7 @@ def _published_verdict(claim: Claim) -> tuple[str, dict[str, str]]:
 
 
 def verify(
-    ids: Sequence[str] | None = None,
+    ids: Sequence[str | Claim] | None = None,
     *,
     scale: str = "ci",
     seed: int = DEFAULT_SEED,
@@ -359,7 +359,7 @@ def verify(
     executor: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Report:
-    """Verify the given claims (all when ``ids`` is empty) and return a :class:`Report`.
+    """Verify the given claims (ids or :class:`Claim` objects; all registered claims when empty).
 
     ``alpha`` is the family-wise probability that a correct claim fails any Monte Carlo check of the run
     (Bonferroni over all checks).  ``progress(stage, done, total)`` is called as work advances.
@@ -371,7 +371,10 @@ def verify(
         from .._validation import ParameterError
 
         raise ParameterError(f"alpha must be in (0, 1) (got {alpha!r})")
-    claims = registry(ids)
+    if ids and all(isinstance(c, Claim) for c in ids):
+        claims = tuple(ids)  # type: ignore[arg-type]
+    else:
+        claims = registry(ids)  # type: ignore[arg-type]
 
     tasks: list[_Task] = []
     for c in claims:
