@@ -59,6 +59,10 @@ def test_closed_forms_known_by_hand():
     # MLE keeps the variance of a fresh sample exactly: E sigma^2 shrinks by (1 - 1/M), Var mu grows by sigma^2/M.
     assert G.exact("var_x", 3, "mle") == sigma**2
     assert sp.simplify(G.exact("mean_sigma4", 1) - sigma**4 * (M0 + 1) / (M0 - 1)) == 0
+    # E X^g = mu: the mean random-walks without drift (derived two ways, both estimators)
+    for est in ESTIMATORS:
+        assert G.exact("mean_x", 3, est) == 0 == G.exact_direct("mean_x", 3, est)
+        assert G.evaluate("mean_x", [5, 2, 9], est) == 0
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)

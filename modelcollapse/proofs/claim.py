@@ -160,6 +160,11 @@ class Claim:
     sigma_power: int = 0
     notes: str = ""
 
+    @property
+    def equation(self) -> sp.Eq:
+        """The statement as a SymPy equation, left side a symbol named by :attr:`lhs_latex`."""
+        return sp.Eq(sp.Symbol(self.lhs_latex), self.statement, evaluate=False)
+
     def series(self, order: int | None = None) -> QuasiSymmetricSeries:
         """The claim's series (its own order by default)."""
         return self.series_of_order(self.series_order if order is None else order)

@@ -73,7 +73,11 @@ QUANTITIES = (
 )
 """Quantities with exact forms and series; the keys of the CLI's JSON output."""
 
+EXTRA_QUANTITIES = ("mean_x",)
+r"""Also derived: ``mean_x`` is :math:`(E X^g - \mu)/\sigma` (zero: the mean random-walks without drift)."""
+
 _DESCRIPTIONS = {
+    "mean_x": r"E X^g - \mu",
     "var_x": r"\operatorname{Var} X^g",
     "mean_sigma": r"E\,\sigma_g",
     "mean_sigma2": r"E\,\sigma_g^2",
@@ -87,6 +91,7 @@ _DESCRIPTIONS = {
 # (kind, polynomial in d = mu_g - mu, s = sigma_g, Z', sigma); log quantities are handled separately.
 _W2SQ = _d**2 + (_s - sigma) ** 2
 _MOMENT_QUANTITIES = {
+    "mean_x": ("mean", _d + _s * _Zp),
     "var_x": ("var", _d + _s * _Zp),
     "mean_sigma": ("mean", _s),
     "mean_sigma2": ("mean", _s**2),
@@ -94,7 +99,7 @@ _MOMENT_QUANTITIES = {
     "mean_w2sq": ("mean", _W2SQ),
     "var_w2sq": ("var", _W2SQ),
 }
-_UNITS = {"var_x": 2, "mean_sigma": 1, "mean_sigma2": 2, "mean_sigma4": 4, "mean_w2sq": 2, "var_w2sq": 4,
+_UNITS = {"mean_x": 1, "var_x": 2, "mean_sigma": 1, "mean_sigma2": 2, "mean_sigma4": 4, "mean_w2sq": 2, "var_w2sq": 4,
           "mean_log_sigma2": 0, "var_log_sigma2": 0}
 
 
@@ -109,8 +114,10 @@ def sigma_power(quantity: str) -> int:
 
 
 def _check_quantity(quantity: str) -> str:
-    if quantity not in QUANTITIES:
-        raise ParameterError(f"quantity must be one of {', '.join(QUANTITIES)} (got {quantity!r})")
+    if quantity not in QUANTITIES + EXTRA_QUANTITIES:
+        raise ParameterError(
+            f"quantity must be one of {', '.join(QUANTITIES + EXTRA_QUANTITIES)} (got {quantity!r})"
+        )
     return quantity
 
 
