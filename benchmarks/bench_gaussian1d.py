@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_gaussian1d.py [--quick] [--json] [--repeat N]
+    python benchmarks/bench_gaussian1d.py [--quick] [--full] [--json] [--repeat N] [--no-dask] [--no-memory]
 
 Measured in one run, all in ns per chain-generation (one chain advanced by one generation):
 
@@ -12,7 +12,13 @@ Measured in one run, all in ns per chain-generation (one chain advanced by one g
 (c) the brute sampler at M = 100 (draws and refits the M points);
 (d) a per-chain pure-Python loop, as published scripts do it (for each chain, for each generation:
     ``np.random.normal(size=M)``, ``mean``, ``std``), on a few chains;
-(e) the exact sampler with 2 local worker processes vs 1 (pool start-up included).
+(e) the exact sampler with 2 local worker processes vs 1 (pool start-up included);
+(f) the same run, chunks of more than a second each, on 2 warm local worker processes
+    (``ProcessPoolExecutor``) and on a warm 2-worker Dask ``LocalCluster`` (``Client.get_executor()``):
+    the Dask overhead, with the cluster's start-up time reported apart (skipped without dask);
+(g) peak resident memory of a long run in a fresh process with 2 workers (``resource.getrusage``:
+    the main process, the largest worker, and main + 2 x worker as the bound on the total):
+    10^6 chains x 1000 generations by default, 10^7 x 1000 with ``--full`` (several minutes).
 
 Each timing is the minimum over ``--repeat`` interleaved repetitions.  Ratios are printed next to
 their targets; nothing is asserted (timings depend on the machine).
@@ -24,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -82,12 +89,71 @@ def interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, 
     return best
 
 
+def dask_overhead(gens: int, chunk: int, n_chunks: int, repeat: int) -> dict[str, float] | None:
+    """(f) Seconds for the same run on 2 warm local processes and on a warm 2-worker Dask LocalCluster.
+
+    Every repetition uses a new seed (the same for both executors) and the results are checked to be
+    identical.  Returns ``None`` when dask.distributed is not installed.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return None
+    from modelcollapse.numeric.dask import dask_executor
+    from modelcollapse.numeric.executors import process_pool
+
+    sizes = (M,) * gens
+    chains = chunk * n_chunks
+    best = {"pool": float("inf"), "dask": float("inf")}
+    t0 = time.perf_counter()
+    with dask_executor("local", workers=2) as dask, process_pool(2) as pool:
+        startup = time.perf_counter() - t0
+        simulate(sizes[:2], 4 * chunk, seed=0, chunk_size=chunk, executor=pool, workers=2)  # warm both
+        simulate(sizes[:2], 4 * chunk, seed=0, chunk_size=chunk, executor=dask.executor, workers=2)
+        for rep in range(repeat):
+            runs = {}
+            for name, ex in (("pool", pool), ("dask", dask.executor)):
+                t = time.perf_counter()
+                runs[name] = simulate(sizes, chains, seed=SEED + rep, chunk_size=chunk, executor=ex, workers=2)
+                best[name] = min(best[name], time.perf_counter() - t)
+            if runs["pool"].summaries != runs["dask"].summaries:
+                raise AssertionError("the Dask run differs from the local run with the same seed")
+    return {**best, "startup": startup, "chunk_seconds": best["pool"] / (n_chunks / 2)}
+
+
+_MEMORY_CHILD = """
+import resource, sys, time
+from modelcollapse.numeric import simulate
+chains, gens, workers = map(int, sys.argv[1:4])
+t = time.perf_counter()
+simulate((20,) * gens, chains, seed=1, workers=workers)
+wall = time.perf_counter() - t
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(own, kids, wall)
+"""
+
+
+def peak_memory(chains: int, gens: int, workers: int = 2) -> dict[str, float]:
+    """(g) Peak RSS (MiB) of a ``simulate`` run in a fresh interpreter: main process, largest worker."""
+    out = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD, str(chains), str(gens), str(workers)],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    scale = 1024 if sys.platform != "darwin" else 1024 * 1024  # ru_maxrss: KiB on Linux, bytes on macOS
+    own, kids = int(out[0]) / scale, int(out[1]) / scale
+    return {"main_mib": own, "worker_mib": kids, "total_mib": own + workers * kids, "seconds": float(out[2])}
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (a few seconds)")
     ap.add_argument("--json", action="store_true", help="also print the results as JSON")
     ap.add_argument("--repeat", type=int, default=None, help="repetitions per timing (min is kept)")
     ap.add_argument("--chunk-size", type=int, default=None, help="chains per chunk (default: library's)")
+    ap.add_argument("--full", action="store_true", help="memory at 10^7 chains x 1000 generations (minutes)")
+    ap.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster measurement")
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
     args = ap.parse_args(argv)
 
     quick = args.quick
@@ -128,6 +194,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     )
     w1_ns = tp["w1"] / (chains_par * gens) * 1e9
     w2_ns = tp["w2"] / (chains_par * gens) * 1e9
+    dask_gens, dask_chunks = (400, 4) if quick else (1000, 8)
+    dask_t = None if args.no_dask else dask_overhead(dask_gens, chunk, dask_chunks, max(2, repeat // 2))
+    mem_chains, mem_gens = (10**7, 1000) if args.full else ((10**5, 200) if quick else (10**6, 1000))
+    mem = None if args.no_memory else peak_memory(mem_chains, mem_gens)
 
     rows = [
         ("(a) raw RNG: 1 normal + 1 gamma", raw_ns, f"{chains} chains x {gens} gen"),
@@ -137,12 +207,21 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         ("(e) exact sampler, 1 worker", w1_ns, f"{chains_par} chains x {gens} gen"),
         ("(e) exact sampler, 2 workers", w2_ns, f"{chains_par} chains x {gens} gen"),
     ]
+    if dask_t is not None:
+        work = f"{chunk * dask_chunks} chains x {dask_gens} gen, {dask_chunks} chunks of {dask_t['chunk_seconds']:.1f} s"
+        per_dask = chunk * dask_chunks * dask_gens
+        rows += [
+            ("(f) 2 warm local processes", dask_t["pool"] / per_dask * 1e9, work),
+            ("(f) 2-worker Dask LocalCluster", dask_t["dask"] / per_dask * 1e9, work),
+        ]
     ratios = [
         ("exact / raw-RNG throughput", raw_ns / exact_ns, ">= 0.8"),
         (f"exact speed-up over brute (M={M})", brute_ns / exact_ns, ">= 40"),
         ("exact speed-up over python loop", loop_ns / exact_ns, ">= 500"),
         ("2 workers speed-up over 1", w1_ns / w2_ns, ">= 1.6"),
     ]
+    if dask_t is not None:
+        ratios.append(("Dask LocalCluster overhead (%)", 100 * (dask_t["dask"] / dask_t["pool"] - 1), "< 10"))
     print(
         f"modelcollapse gaussian1d benchmark  (python {platform.python_version()}, numpy {np.__version__}, "
         f"{os.cpu_count()} cpus, chunk_size={chunk}, M={M}, repeat={repeat}{', quick' if quick else ''})"
@@ -154,6 +233,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print(f"{'ratio':40s} {'measured':>14s}  target")
     for name, r, target in ratios:
         print(f"{name:40s} {r:14.2f}  {target}")
+    if dask_t is not None:
+        print(f"(Dask LocalCluster + local pool start-up, not in the overhead: {dask_t['startup']:.1f} s)")
+    if mem is not None:
+        print()
+        print(f"peak resident memory, {mem_chains:,} chains x {mem_gens} generations, 2 workers "
+              f"({mem['seconds']:.0f} s): main {mem['main_mib']:.0f} MiB, largest worker {mem['worker_mib']:.0f} MiB, "
+              f"main + 2 x worker {mem['total_mib']:.0f} MiB  (target < 500 MB at 10^7 x 1000)")
     out = {
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -162,6 +248,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "quick": quick,
         "ns_per_chain_generation": {name: ns for name, ns, _ in rows},
         "ratios": {name: r for name, r, _ in ratios},
+        "dask_seconds": dask_t,
+        "memory": None if mem is None else {"chains": mem_chains, "generations": mem_gens, **mem},
     }
     if args.json:
         json.dump(out, sys.stdout, indent=2)

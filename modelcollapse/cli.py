@@ -157,16 +157,18 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     sizes = check_sizes(parse_sizes(args.sizes), estimator)
     chains = int_arg("chains", args.chains, minimum=2)
     seed = int_arg("seed", args.seed, minimum=0) if args.seed is not None else None
-    workers = int_arg("workers", args.workers, minimum=1)
+    workers = _workers_arg(args.workers)
+    scheduler = _scheduler_arg(args.scheduler)
     sigma = float_arg("sigma", args.sigma)
     from ._validation import check_choice
 
     sampler = check_choice("sampler", args.sampler, ("exact", "brute"))
     bar = _ProgressBar("simulate") if not args.quiet else None
-    result = model.simulation().simulate(
-        sizes, chains, seed=seed, sampler=sampler, estimator=estimator, sigma=sigma, workers=workers,
-        progress=(lambda done, total: bar.update("chains", done, total)) if bar else None,
-    )
+    with _executor(scheduler, workers) as (executor, workers):
+        result = model.simulation().simulate(
+            sizes, chains, seed=seed, sampler=sampler, estimator=estimator, sigma=sigma, workers=workers,
+            executor=executor, progress=(lambda done, total: bar.update("chains", done, total)) if bar else None,
+        )
     if bar:
         bar.close()
     obj = result.to_dict()
@@ -231,12 +233,15 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     scale = check_choice("scale", args.scale, tuple(SCALES))
     seed = int_arg("seed", args.seed, minimum=0)
     workers = int_arg("workers", args.workers, minimum=1)
+    scheduler = _scheduler_arg(args.scheduler)
     registry(args.claims)  # unknown ids fail before any work
+    alpha = float_arg("alpha", args.alpha)
     bar = None if args.quiet else _ProgressBar("verify")
-    report = verify(
-        args.claims, scale=scale, seed=seed, workers=workers, alpha=float_arg("alpha", args.alpha),
-        progress=bar.update if bar else None,
-    )
+    with _executor(scheduler, workers) as (executor, workers):
+        report = verify(
+            args.claims, scale=scale, seed=seed, workers=workers, alpha=alpha, executor=executor,
+            progress=bar.update if bar else None,
+        )
     if bar:
         bar.close()
     data = report.to_dict()
@@ -277,6 +282,170 @@ def _verify_table(data: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# sweep, and where the simulations run (--workers, --scheduler)
+
+_SCHEDULER_HELP = (
+    "run the simulations on Dask: 'local' (a LocalCluster of --workers processes on 127.0.0.1) or "
+    "tcp://HOST:PORT (a running scheduler); needs the 'dist' extra"
+)
+
+
+def _workers_arg(text: Any) -> int:
+    """``--workers``: an integer >= 1; not given means one per available core."""
+    from .numeric.executors import check_workers
+
+    return check_workers(None) if text is None else int_arg("workers", text, minimum=1)
+
+
+def _scheduler_arg(text: Any) -> str | None:
+    from .numeric.dask import check_scheduler
+
+    return None if text is None else check_scheduler(text)
+
+
+def _executor(scheduler: str | None, workers: int) -> Any:
+    """A context yielding ``(executor, workers)``: ``(None, workers)`` for local processes, or a Dask
+    cluster's executor and its worker threads (closed on exit)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def opened() -> Any:
+        if scheduler is None:
+            yield None, workers
+            return
+        from .numeric.dask import dask_executor
+
+        stack = contextlib.ExitStack()
+        try:
+            dask = stack.enter_context(dask_executor(scheduler, workers=workers))
+        except ImportError as exc:  # the 'dist' extra is missing: one line, with the install hint
+            raise ParameterError(str(exc)) from exc
+        with stack:
+            yield dask.executor, dask.workers
+
+    return opened()
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from ._validation import check_choice, min_size
+    from .sweep import parse_grid, run_sweep
+
+    model = get_model(args.model)
+    estimator = check_estimator(args.estimator)
+    sizes_grid = parse_grid("sizes-grid", args.sizes_grid, minimum=min_size(estimator))
+    generations = parse_grid("generations", args.generations, minimum=1)
+    chains = int_arg("chains", args.chains, minimum=2)
+    seed = int_arg("seed", args.seed, minimum=0) if args.seed is not None else None
+    order = int_arg("order", args.order, minimum=1)
+    chunk_size = int_arg("chunk-size", args.chunk_size, minimum=1) if args.chunk_size is not None else None
+    sampler = check_choice("sampler", args.sampler, ("exact", "brute"))
+    workers = _workers_arg(args.workers)
+    scheduler = _scheduler_arg(args.scheduler)
+    bar = None if args.quiet else _ProgressBar("sweep")
+    try:
+        with _executor(scheduler, workers) as (executor, workers):
+            res = run_sweep(
+                args.out, model=model.name, sizes_grid=sizes_grid, generations=generations, chains=chains,
+                seed=seed, estimator=estimator, sampler=sampler, order=order, chunk_size=chunk_size,
+                executor=executor, workers=workers, progress=bar.update if bar else None,
+            )
+    except ModuleNotFoundError as exc:  # parquet without pyarrow
+        raise ParameterError(str(exc)) from exc
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+        print(f"modelcollapse sweep: interrupted; finished cells are kept in {args.out}: "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
+    if bar:
+        bar.close()
+    n_cells = len(sizes_grid) * len(generations)
+    print(f"{model.name} sweep: {n_cells} cells (M in {','.join(map(str, sizes_grid))} x g in "
+          f"{','.join(map(str, generations))}), {estimator} estimator, {sampler} sampler, {chains:,} chains per "
+          f"cell, seed {res.seed}")
+    print(f"computed {len(res.computed)} cells, resumed {len(res.resumed)}; {len(res.rows)} rows -> {res.path} "
+          f"({res.format})")
+    by_cell: dict[int, list[dict[str, Any]]] = {}
+    for r in res.rows:
+        by_cell.setdefault(r["cell"], []).append(r)
+    rows = []
+    for cell in by_cell.values():
+        finite = [r for r in cell if math.isfinite(r["z"])]
+        worst = max(finite, key=lambda r: abs(r["z"]), default=None)
+        rows.append([str(cell[0]["M"]), str(cell[0]["g"]), f"{cell[0]['elapsed_s']:.2f}",
+                     "n/a" if worst is None else f"{worst['z']:+.2f}", "" if worst is None else worst["quantity"]])
+    print(_table(["M", "g", "seconds", "largest z", "quantity"], rows))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# latex, plot
+
+
+def _cmd_latex(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ._validation import check_choice
+    from .export.appendix import write_paper
+    from .export.evidence import load_report
+    from .proofs.registry import registry
+    from .proofs.verify import SCALES
+
+    scale = check_choice("scale", args.scale, tuple(SCALES))
+    seed = int_arg("seed", args.seed, minimum=0)
+    claims = registry(args.claims)  # unknown ids fail before any work
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ParameterError(f"out must be a directory (got the file {args.out!r})")
+    report = None
+    if args.evidence:
+        try:
+            report = load_report(args.evidence)
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"evidence must be a JSON report saved by `modelcollapse verify` "
+                                 f"(cannot read {args.evidence!r}: {exc})") from None
+        if report is not None and not (isinstance(report, dict) and isinstance(report.get("claims"), list)):
+            raise ParameterError(f"evidence must be a report saved by `modelcollapse verify` (got {args.evidence!r})")
+    covered = {c.get("claim_id") for c in report["claims"]} if report else set()
+    missing = [c.id for c in claims if c.id not in covered]
+    if missing and not args.quiet:
+        where = f"no saved verification at {args.evidence}" if not report else f"{args.evidence} lacks {len(missing)} claim(s)"
+        print(f"modelcollapse latex: {where}; verifying {len(missing)} claim(s) at scale {scale} (seed {seed})",
+              file=sys.stderr)
+    files = write_paper(args.out, [c.id for c in claims], report=report, scale=scale, seed=seed)
+    out = Path(args.out)
+    print(f"{out / 'claims'}: {len(files.fragments)} fragments (\\label{{eq:<claim-id>}})")
+    for path in (files.appendix, files.aux, files.bibliography):
+        print(path)
+    print(f"compile with: cd {out} && pdflatex appendix.tex")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from ._validation import check_choice
+
+    model = get_model(args.model)
+    estimator = check_estimator(args.estimator)
+    sizes = check_sizes(parse_sizes(args.sizes), estimator)
+    from .export.plot import FORMATS, plot_gaussian1d
+
+    plotters = {"gaussian1d": plot_gaussian1d}
+    plot = plotters.get(model.name)
+    if plot is None:  # pragma: no cover - every registered model has figures today
+        raise ParameterError(f"model must be one of {', '.join(plotters)} for plot (got {args.model!r})")
+    fmt = check_choice("format", args.format, FORMATS)
+    chains = int_arg("chains", args.chains, minimum=2)
+    seed = int_arg("seed", args.seed, minimum=0)
+    order = int_arg("order", args.order, minimum=1)
+    try:
+        paths = plot(sizes, args.out, fmt=fmt, chains=chains, seed=seed, estimator=estimator, order=order)
+    except ImportError as exc:
+        raise ParameterError(str(exc)) from None
+    for path in paths:
+        print(path)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------
 # entry point
 
 
@@ -304,7 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler", default="exact", help="exact (Cochran, O(1) per generation) | brute (draws M_i points)")
     p.add_argument("--estimator", default="unbiased", help=f"variance estimator: {' | '.join(ESTIMATORS)}")
     p.add_argument("--sigma", default=1.0, help="standard deviation of the original data (default 1)")
-    p.add_argument("--workers", default=1, help="local worker processes (default 1)")
+    p.add_argument("--workers", default=None, help="local worker processes, or Dask workers with --scheduler "
+                   "local (default: one per core; the result does not depend on it)")
+    p.add_argument("--scheduler", default=None, help=_SCHEDULER_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
@@ -315,10 +486,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", default=str(DEFAULT_VERIFY_SEED), help=f"master seed (default {DEFAULT_VERIFY_SEED})")
     p.add_argument("--alpha", default=1e-3, help="family-wise false-alarm budget over all checks (default 1e-3)")
     p.add_argument("--workers", default=1, help="local worker processes for the simulations (default 1)")
+    p.add_argument("--scheduler", default=None, help=_SCHEDULER_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object with a 'claims' list")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--save", default=DEFAULT_EVIDENCE, help=f"where to keep the report for `latex` (default {DEFAULT_EVIDENCE}; '' to skip)")
     p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("sweep", help="theory and simulation over a grid of sizes and generations, as a table")
+    p.add_argument("model", help="model name, e.g. gaussian1d")
+    p.add_argument("--sizes-grid", required=True, help="constant sample sizes M, one cell each: 10,20,50")
+    p.add_argument("--generations", required=True, help="numbers of fits g, one cell each: 1,5,20")
+    p.add_argument("--chains", required=True, help="chains per cell (>= 2)")
+    p.add_argument("--out", required=True, help="FILE.csv, or FILE.parquet (needs the 'io' extra); resumes a "
+                   "partial FILE of the same sweep")
+    p.add_argument("--seed", default=None, help="master seed; default: the seed in --out when resuming, else "
+                   "fresh entropy (printed)")
+    p.add_argument("--estimator", default="unbiased", help=f"variance estimator: {' | '.join(ESTIMATORS)}")
+    p.add_argument("--sampler", default="exact", help="exact | brute")
+    p.add_argument("--order", default=2, help="order of the 1/M series column (default 2)")
+    p.add_argument("--chunk-size", default=None, help="chains per chunk (default: the model's)")
+    p.add_argument("--workers", default=None, help="local worker processes (default: one per core)")
+    p.add_argument("--scheduler", default=None, help=_SCHEDULER_HELP)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("latex", help="LaTeX for papers: claim fragments, a compilable appendix, references.bib")
+    p.add_argument("claims", nargs="*", help="claim ids (default: all)")
+    p.add_argument("--out", required=True, help="directory: claims/<id>.tex, appendix.tex, appendix.aux, references.bib")
+    p.add_argument("--evidence", default=DEFAULT_EVIDENCE, help=f"verification report for the evidence tables "
+                   f"(default {DEFAULT_EVIDENCE}); claims it lacks are verified now at --scale")
+    p.add_argument("--scale", default="smoke", help="scale of the verification run for claims without evidence (default smoke)")
+    p.add_argument("--seed", default=str(DEFAULT_VERIFY_SEED), help=f"master seed of that run (default {DEFAULT_VERIFY_SEED})")
+    p.add_argument("--quiet", action="store_true", help="no note on stderr when claims are verified now")
+    p.set_defaults(func=_cmd_latex)
+
+    p = sub.add_parser("plot", help="figures: theory curves with Monte Carlo bands over generations (matplotlib)")
+    p.add_argument("model", help="model name, e.g. gaussian1d")
+    p.add_argument("--sizes", required=True, help="M_0,...,M_{g-1}; SIZExCOUNT repeats (100x200)")
+    p.add_argument("--out", required=True, help="directory for var_x, w2, log_sigma2 and trajectories figures")
+    p.add_argument("--format", default="png", help="png (default) | pdf | svg")
+    p.add_argument("--chains", default=20_000, help="Monte Carlo chains (default 20000)")
+    p.add_argument("--seed", default=str(DEFAULT_VERIFY_SEED), help=f"seed (default {DEFAULT_VERIFY_SEED})")
+    p.add_argument("--estimator", default="unbiased", help=f"variance estimator: {' | '.join(ESTIMATORS)}")
+    p.add_argument("--order", default=2, help="order of the series curves in 1/M_i (default 2)")
+    p.set_defaults(func=_cmd_plot)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from modelcollapse._validation import ParameterError, check_integer
 
-__all__ = ["Mergeable", "as_seed_sequence", "chunk_seeds", "run_chunks"]
+__all__ = [
+    "Mergeable",
+    "as_seed_sequence",
+    "available_cores",
+    "check_workers",
+    "chunk_seeds",
+    "process_pool",
+    "run_chunks",
+]
 
 R = TypeVar("R", bound="Mergeable")
 
@@ -97,10 +106,86 @@ def chunk_seeds(seed: np.random.SeedSequence, n_chunks: int) -> list[np.random.S
     True
     """
     n_chunks = check_integer("n_chunks", n_chunks, minimum=0)
-    return [
-        np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k), pool_size=seed.pool_size)
-        for k in range(n_chunks)
-    ]
+    return [_child(seed, k) for k in range(n_chunks)]
+
+
+def _child(seed: np.random.SeedSequence, k: int) -> np.random.SeedSequence:
+    """Child ``k`` of ``seed`` (what the ``k``-th ``spawn`` returns), made on demand."""
+    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k), pool_size=seed.pool_size)
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one, else ``os.cpu_count()``).
+
+    Examples
+    --------
+    >>> available_cores() >= 1
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def check_workers(workers: object) -> int:
+    """Validate a worker count: ``None`` means every available core (:func:`available_cores`).
+
+    Parameters
+    ----------
+    workers : None or int
+        ``None`` or an integer ``>= 1``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ParameterError
+        For anything else.
+
+    Examples
+    --------
+    >>> check_workers(3), check_workers(None) == available_cores()
+    (3, True)
+    >>> check_workers(0)
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: workers must be an integer >= 1 (got 0)
+    """
+    if workers is None:
+        return available_cores()
+    return check_integer("workers", workers, minimum=1)
+
+
+@contextlib.contextmanager
+def process_pool(workers: int | None) -> Iterator[cf.ProcessPoolExecutor | None]:
+    """A pool of ``workers`` local processes to reuse over several runs, shut down on exit.
+
+    Yields ``None`` for a single worker (runs then stay in the calling process, which gives the same
+    results without the start-up cost).  ``None`` means every available core.
+
+    Parameters
+    ----------
+    workers : None or int
+
+    Yields
+    ------
+    concurrent.futures.ProcessPoolExecutor or None
+
+    Examples
+    --------
+    >>> with process_pool(1) as pool:
+    ...     pool is None
+    True
+    """
+    n = check_workers(workers)
+    if n == 1:
+        yield None
+        return
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=_default_mp_context()) as pool:
+        yield pool
 
 
 def _default_mp_context() -> Any:
@@ -123,7 +208,7 @@ def run_chunks(
     chunk_size: int,
     seed: object,
     executor: cf.Executor | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
     progress: Callable[[int, int], object] | None = None,
     *,
     merge: Callable[[R, R], R] | None = None,
@@ -146,10 +231,11 @@ def run_chunks(
     executor : concurrent.futures.Executor, optional
         Runs the chunk jobs (a ProcessPoolExecutor, ``dask.distributed.Client.get_executor()``, ...).
         It is used, not shut down.  When given, ``workers`` only sets how many jobs are kept in flight.
-    workers : int
+    workers : int or None
         Without an executor: 1 runs in this process; ``N > 1`` creates a ProcessPoolExecutor of ``N``
         processes for this call and shuts it down afterwards (a run of a single chunk stays in process:
-        the result is the same either way).
+        the result is the same either way); ``None`` means every available core.  With an executor:
+        how many of its workers to keep busy (jobs in flight: twice that, at least twice the local cores).
     progress : callable, optional
         ``progress(done_chains, total_chains)``, called after each chunk is merged.
     merge : callable, optional
@@ -159,6 +245,13 @@ def run_chunks(
     -------
     object
         ``partial_0 ⊕ partial_1 ⊕ ...`` folded left in chunk order.
+
+    Notes
+    -----
+    Memory is bounded by the chunk size, not by ``chains``: chunk seeds are made on demand, at most
+    ``2 * workers`` jobs are in flight, and each partial result is folded in as soon as it (and every
+    earlier chunk) is done.  Every job is a pure function of ``(params, seed_k, n_k)``, so executors
+    that cache by argument (Dask's ``pure=True`` default) are correct.
 
     Raises
     ------
@@ -178,7 +271,7 @@ def run_chunks(
     """
     chains = check_integer("chains", chains, minimum=1)
     chunk_size = check_integer("chunk_size", chunk_size, minimum=1)
-    workers = check_integer("workers", workers, minimum=1)
+    workers = check_workers(workers)
     if executor is not None and not isinstance(executor, cf.Executor):
         raise ParameterError(
             f"executor must be a concurrent.futures.Executor or None (got {type(executor).__name__})"
@@ -189,13 +282,12 @@ def run_chunks(
         merge = _merge_method
     root = as_seed_sequence(seed)
     n_chunks = -(-chains // chunk_size)
-    seeds = chunk_seeds(root, n_chunks)
-    counts = [min(chunk_size, chains - k * chunk_size) for k in range(n_chunks)]
+    chunks = ((_child(root, k), min(chunk_size, chains - k * chunk_size)) for k in range(n_chunks))
 
     if executor is None and (workers == 1 or n_chunks == 1):
         result: Any = None
         done = 0
-        for seed_k, n_k in zip(seeds, counts):
+        for seed_k, n_k in chunks:
             part = job(params, seed_k, n_k)
             result = part if result is None else merge(result, part)
             done += n_k
@@ -205,9 +297,9 @@ def run_chunks(
 
     if executor is not None:
         in_flight = 2 * max(workers, os.cpu_count() or 1)
-        return _run_on(executor, job, params, seeds, counts, chains, in_flight, progress, merge)
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_default_mp_context()) as pool:
-        return _run_on(pool, job, params, seeds, counts, chains, 2 * workers, progress, merge)
+        return _run_on(executor, job, params, chunks, chains, in_flight, progress, merge)
+    with cf.ProcessPoolExecutor(max_workers=min(workers, n_chunks), mp_context=_default_mp_context()) as pool:
+        return _run_on(pool, job, params, chunks, chains, 2 * workers, progress, merge)
 
 
 def _merge_method(a: Any, b: Any) -> Any:
@@ -218,8 +310,7 @@ def _run_on(
     executor: cf.Executor,
     job: Callable[..., Any],
     params: Any,
-    seeds: list[np.random.SeedSequence],
-    counts: list[int],
+    chunks: Iterator[tuple[np.random.SeedSequence, int]],
     chains: int,
     in_flight: int,
     progress: Callable[[int, int], object] | None,
@@ -227,7 +318,7 @@ def _run_on(
 ) -> Any:
     """Submit jobs with at most ``in_flight`` outstanding; fold results in submission (= chunk) order."""
     pending: collections.deque[tuple[cf.Future[Any], int]] = collections.deque()
-    jobs = iter(zip(seeds, counts))
+    jobs = iter(chunks)
     result: Any = None
     done = 0
     try:

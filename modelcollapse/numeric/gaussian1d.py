@@ -38,7 +38,7 @@ from modelcollapse.numeric.estimators import (
     chain_statistics,
     summarize,
 )
-from modelcollapse.numeric.executors import as_seed_sequence, run_chunks
+from modelcollapse.numeric.executors import as_seed_sequence, check_workers, run_chunks
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -384,7 +384,7 @@ def simulate(
     record: str = "final",
     trajectories: bool = False,
     executor: cf.Executor | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
     progress: Callable[[int, int], object] | None = None,
 ) -> SimulationResult:
     r"""Simulate ``chains`` independent chains of Gaussian model collapse along the schedule ``sizes``.
@@ -425,10 +425,16 @@ def simulate(
         Also return every chain's :math:`\mu_k, \sigma_k` for :math:`k = 0..g` (small runs only:
         ``chains * (g + 1) <= 2**24``).
     executor : concurrent.futures.Executor, optional
-        Runs the chunk jobs (used, never shut down).
-    workers : int
-        Without an executor: 1 runs in process, ``N > 1`` uses a ProcessPoolExecutor of ``N`` processes
-        created and shut down by this call.
+        Runs the chunk jobs (used, never shut down): a ``ProcessPoolExecutor`` reused over many runs
+        (see :func:`~modelcollapse.numeric.executors.process_pool`), a Dask cluster's
+        ``Client.get_executor()`` (see :func:`~modelcollapse.numeric.dask.dask_executor`), an
+        ``mpi4py.futures.MPIPoolExecutor``, ...
+    workers : int or None
+        Without an executor: 1 (the default) runs in this process, ``N > 1`` uses a ProcessPoolExecutor
+        of ``N`` processes created and shut down by this call, ``None`` one process per available core
+        (what the command line does by default).  With an executor: how many of its workers to keep
+        busy.  The default stays 1 so that a library call never starts processes unasked; the result is
+        the same for every value.
     progress : callable, optional
         ``progress(done_chains, total_chains)`` after each merged chunk.  The library never prints.
 
@@ -472,7 +478,7 @@ def simulate(
     sigma_f = check_positive("sigma", sigma)
     mu_f = _check_finite("mu", mu)
     chunk = DEFAULT_CHUNK_SIZE if chunk_size is None else check_integer("chunk_size", chunk_size, minimum=1)
-    workers = check_integer("workers", workers, minimum=1)
+    workers = check_workers(workers)
     if not isinstance(trajectories, (bool, np.bool_)):
         raise ParameterError(f"trajectories must be True or False (got {trajectories!r})")
     if trajectories and chains_i * (len(sizes_t) + 1) > TRAJECTORY_LIMIT:

@@ -138,6 +138,17 @@ class ClaimResult:
     def to_dict(self) -> dict[str, Any]:
         return _clean(asdict(self))
 
+    # -- display (Jupyter); formatting lives in export.display --------------------------------------------
+    def _repr_latex_(self) -> str:
+        from ..export.display import result_latex
+
+        return result_latex(self.to_dict())
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ..export.display import result_bundle
+
+        return result_bundle(self.to_dict())
+
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -169,6 +180,17 @@ class Report:
                 "claims": [r.to_dict() for r in self.results],
             }
         )
+
+    # -- display (Jupyter); formatting lives in export.display --------------------------------------------
+    def _repr_latex_(self) -> str:
+        from ..export.display import report_latex
+
+        return report_latex(self.to_dict())
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ..export.display import report_bundle
+
+        return report_bundle(self.to_dict())
 
 
 def _clean(obj: Any) -> Any:
