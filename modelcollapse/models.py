@@ -13,6 +13,19 @@ from types import ModuleType
 from ._validation import ParameterError
 
 
+GAUSSIAN1D_QUANTITIES = (
+    "var_x",
+    "mean_sigma",
+    "mean_sigma2",
+    "mean_sigma4",
+    "mean_log_sigma2",
+    "var_log_sigma2",
+    "mean_w2sq",
+    "var_w2sq",
+)
+"""The 1D Gaussian quantities, in units of sigma: theory keys (symbolic) and estimate keys (numeric) alike."""
+
+
 @dataclass(frozen=True, slots=True)
 class Model:
     """A model: its name, one-line description and the module of each layer."""

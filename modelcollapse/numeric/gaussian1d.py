@@ -32,6 +32,7 @@ from modelcollapse._validation import (
     check_positive,
     check_sizes,
 )
+from modelcollapse.models import GAUSSIAN1D_QUANTITIES
 from modelcollapse.numeric.estimators import (
     Estimate,
     MomentSummary,
@@ -51,16 +52,7 @@ __all__ = [
 
 SAMPLERS = ("exact", "brute")
 RECORDS = ("final", "all")
-ESTIMATE_KEYS = (
-    "var_x",
-    "mean_sigma",
-    "mean_sigma2",
-    "mean_sigma4",
-    "mean_log_sigma2",
-    "var_log_sigma2",
-    "mean_w2sq",
-    "var_w2sq",
-)
+ESTIMATE_KEYS = GAUSSIAN1D_QUANTITIES
 """Keys of :meth:`SimulationResult.estimates`, in order."""
 
 DEFAULT_CHUNK_SIZE = 1 << 15

@@ -33,6 +33,7 @@ import mpmath
 import sympy as sp
 
 from .._validation import ParameterError, check_estimator, check_integer, check_sizes
+from ..models import GAUSSIAN1D_QUANTITIES
 from .expectation import ChiSquare, Law, StandardNormal, expectation
 from .series import EPS, QuasiSymmetricSeries, eps_ring, log_moment_series, moment_series, truncate, univariate_to_ring
 
@@ -61,16 +62,7 @@ _d = sp.Symbol("d", real=True)  # mu_i - mu
 _s = sp.Symbol("s", positive=True)  # sigma_i
 _Zp = sp.Symbol("Z'", real=True)  # the fresh normal of a sample X^g = mu_g + sigma_g Z'
 
-QUANTITIES = (
-    "var_x",
-    "mean_sigma",
-    "mean_sigma2",
-    "mean_sigma4",
-    "mean_log_sigma2",
-    "var_log_sigma2",
-    "mean_w2sq",
-    "var_w2sq",
-)
+QUANTITIES = GAUSSIAN1D_QUANTITIES
 """Quantities with exact forms and series; the keys of the CLI's JSON output."""
 
 EXTRA_QUANTITIES = ("mean_x",)
