@@ -76,12 +76,10 @@ def assert_mc_agrees(
         value, se = float(estimate), float(stderr)
     if not (math.isfinite(se) and se > 0):
         raise AssertionError(f"Monte Carlo check {name!r}: standard error must be finite and > 0 (got {se!r})")
-    z = (value - float(theory)) / se
-    threshold = float(stats.z_threshold(alpha))
-    detectable = float(stats.detectable_deviation(se, alpha, power))
-    result = MCAgreement(name, float(theory), value, se, z, threshold, alpha, detectable, target, seed)
-    if not math.isfinite(z) or abs(z) > threshold:
+    t = stats.z_test(value, se, float(theory), alpha, power=power, target=target)
+    result = MCAgreement(name, float(theory), value, se, t.z, t.threshold, alpha, t.detectable, target, seed)
+    if not t.agrees:
         raise AssertionError("estimate disagrees with theory\n" + result.report())
-    if target is not None and detectable > abs(target):
+    if t.powered is False:
         raise AssertionError("check is underpowered: raise the chain count\n" + result.report())
     return result

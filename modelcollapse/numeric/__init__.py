@@ -31,6 +31,8 @@ from modelcollapse.numeric.stats import detectable_deviation as detectable_devia
 from modelcollapse.numeric.stats import holm as holm
 from modelcollapse.numeric.stats import two_sided_p as two_sided_p
 from modelcollapse.numeric.stats import z_score as z_score
+from modelcollapse.numeric.stats import ZTest as ZTest
+from modelcollapse.numeric.stats import z_test as z_test
 from modelcollapse.numeric.stats import z_threshold as z_threshold
 
 __all__ = [
@@ -54,5 +56,7 @@ __all__ = [
     "summarize",
     "two_sided_p",
     "z_score",
+    "ZTest",
+    "z_test",
     "z_threshold",
 ]

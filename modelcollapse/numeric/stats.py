@@ -12,7 +12,9 @@ arrays), except :func:`holm`, which takes a sequence of p-values.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,12 +24,14 @@ from scipy.special import ndtr, ndtri
 from modelcollapse._validation import ParameterError, check_integer
 
 __all__ = [
+    "ZTest",
     "bonferroni_alpha",
     "chains_for_power",
     "detectable_deviation",
     "holm",
     "two_sided_p",
     "z_score",
+    "z_test",
     "z_threshold",
 ]
 
@@ -215,3 +219,46 @@ def chains_for_power(
     if r.ndim == 0:
         return int(r)
     return r.astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class ZTest:
+    """A two-sided z-test of a Monte Carlo estimate against theory, with its power."""
+
+    z: float
+    threshold: float
+    """Reject when ``|z|`` exceeds it: :math:`z_{1-\\alpha/2}`."""
+    alpha: float
+    detectable: float
+    """Smallest deviation detected with probability ``power``: :func:`detectable_deviation`."""
+    agrees: bool
+    """``|z| <= threshold`` (and ``z`` finite)."""
+    powered: bool | None
+    """``detectable <= |target|``; ``None`` when no target was given."""
+
+
+def z_test(
+    value: float, stderr: float, theory: float, alpha: float, *, power: float = 0.8, target: float | None = None
+) -> ZTest:
+    """z-test of ``value`` (standard error ``stderr``) against ``theory`` at two-sided level ``alpha``.
+
+    With ``target``, also says whether a deviation of that size would be detected with probability
+    ``power`` (a check that cannot see the error it is meant to catch proves nothing).
+
+    Examples
+    --------
+    >>> t = z_test(1.003, 0.001, 1.0, 1e-3, target=0.01)
+    >>> round(t.z, 6), round(t.threshold, 3), t.agrees, t.powered
+    (3.0, 3.291, True, True)
+    """
+    z = float(z_score(_Pair(value, stderr), theory))
+    threshold = float(z_threshold(alpha))
+    detectable = float(detectable_deviation(stderr, alpha, power))
+    powered = None if target is None else bool(detectable <= abs(target))
+    return ZTest(z, threshold, float(alpha), detectable, bool(math.isfinite(z) and abs(z) <= threshold), powered)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    value: float
+    stderr: float

@@ -306,12 +306,9 @@ def _run_mc(
         chains = min(need, scale.max_chains)
         tick(f"Monte Carlo {estimator} {','.join(map(str, sizes))}: {chains:,} chains")
         est = _simulate(sizes, chains, seeds[2 * n + 1], estimator, workers, executor)
-        threshold = float(stats.z_threshold(alpha_check))
         for t in group:
             e = est[t.claim.quantity]
-            z = (e.value - t.theory) / e.stderr if e.stderr > 0 else math.inf
-            detectable = float(stats.detectable_deviation(e.stderr, alpha_check, power))
-            powered = detectable <= t.target
+            test = stats.z_test(e.value, e.stderr, t.theory, alpha_check, power=power, target=t.target)
             check = MCCheck(
                 statistic=t.claim.quantity,
                 sizes=tuple(sizes),
@@ -321,13 +318,13 @@ def _run_mc(
                 theory=t.theory,
                 estimate=e.value,
                 stderr=e.stderr,
-                z=z,
-                threshold=threshold,
+                z=test.z,
+                threshold=test.threshold,
                 alpha=alpha_check,
-                detectable=detectable,
+                detectable=test.detectable,
                 target=t.target,
-                powered=powered,
-                ok=abs(z) <= threshold,
+                powered=bool(test.powered),
+                ok=test.agrees,
             )
             zp = None
             if t.published_value is not None and e.stderr > 0:
