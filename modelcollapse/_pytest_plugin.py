@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-DEFAULT_SEED = 20241125
+from modelcollapse._validation import DEFAULT_SEED
+
 SCALES = ("smoke", "ci", "paper")
 
 
@@ -102,7 +103,10 @@ class MCCheck:
 
         self._count()
         seed = (self.seed.entropy, self.seed.spawn_key) if self.seed is not None else None
-        return assert_mc_agrees(estimate, theory, stderr=stderr, alpha=self.alpha, name=name, target=target, seed=seed)
+        return assert_mc_agrees(
+            estimate, theory, stderr=stderr, alpha=self.alpha, name=name, target=target, seed=seed,
+            require_power=self.scale != "smoke",
+        )
 
     def budget(self, checks: int) -> float:
         """Claim ``checks`` checks run by other code (e.g. ``verify(alpha=...)``); returns their joint alpha."""
@@ -134,10 +138,20 @@ def mc_check(request: pytest.FixtureRequest, mc_seed: Any) -> MCCheck:
     return MCCheck(request, mc_seed)
 
 
+CHAIN_FACTORS = {"smoke": 0.1, "ci": 1.0, "paper": 10.0}
+"""Chains relative to the ci tier.  At smoke, checks still test agreement but may be underpowered."""
+
+
 @pytest.fixture
 def mc_scale(request: pytest.FixtureRequest) -> str:
     """The ``--mc-scale`` tier: smoke, ci or paper."""
     return str(request.config.getoption("--mc-scale"))
+
+
+@pytest.fixture
+def mc_chains(mc_scale: str) -> Any:
+    """``mc_chains(n)``: the chain count for a check sized ``n`` at the ci tier, scaled to ``--mc-scale``."""
+    return lambda n: max(2, int(n * CHAIN_FACTORS[mc_scale]))
 
 
 @pytest.fixture

@@ -11,6 +11,16 @@ import operator
 from collections.abc import Iterable, Sequence
 
 ESTIMATORS = ("unbiased", "mle")
+
+DEFAULT_SEED = 20241125
+"""Master seed used when none is given (verification, tests, figures): runs are reproducible by default."""
+
+MAX_GENERATIONS = 100_000
+"""Longest schedule accepted (exact theory is O(g) in mpmath; simulation O(g) per chain)."""
+MAX_ORDER = 6
+"""Highest series order accepted (order 6 of Var W2^2 takes seconds; the cost grows fast beyond)."""
+MAX_DIGITS = 1000
+"""Most significant digits accepted for mpmath evaluation."""
 """Variance estimators: ``unbiased`` divides by ``M - 1``, ``mle`` (maximum likelihood) by ``M``."""
 
 
@@ -22,7 +32,7 @@ def _describe(value: object) -> str:
     return f"{value!r} of type {type(value).__name__}"
 
 
-def check_integer(name: str, value: object, *, minimum: int | None = None) -> int:
+def check_integer(name: str, value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """Return ``value`` as an ``int``; raise :class:`ParameterError` naming ``name`` otherwise.
 
     Accepts Python and numpy integers (anything with ``__index__``) and integral floats such as ``10.0``;
@@ -46,6 +56,9 @@ def check_integer(name: str, value: object, *, minimum: int | None = None) -> in
             raise ParameterError(f"{name} must be an integer (got {_describe(value)})") from None
     if minimum is not None and out < minimum:
         raise ParameterError(f"{name} must be an integer >= {minimum} (got {out})")
+    if maximum is not None and out > maximum:
+        bound = f"between {minimum} and {maximum}" if minimum is not None else f"<= {maximum}"
+        raise ParameterError(f"{name} must be an integer {bound} (got {out})")
     return out
 
 
@@ -113,6 +126,8 @@ def check_sizes(sizes: object, estimator: str = "unbiased") -> tuple[int, ...]:
                 f"sizes[{i}] must be an integer >= {lo} for the {estimator} estimator (got {mi})"
             )
         out.append(mi)
+        if len(out) > MAX_GENERATIONS:
+            raise ParameterError(f"sizes must hold at most {MAX_GENERATIONS} generations (got more)")
     if not out:
         raise ParameterError("sizes must hold at least one sample size (got an empty schedule)")
     return tuple(out)
@@ -147,6 +162,10 @@ def parse_sizes(text: str) -> tuple[int, ...]:
             ) from None
         if n < 1:
             raise ParameterError(f"the repeat count in {item!r} must be an integer >= 1 (got {n})")
+        if len(out) + n > MAX_GENERATIONS:
+            raise ParameterError(
+                f"sizes must hold at most {MAX_GENERATIONS} generations (got {len(out) + n} from {text!r})"
+            )
         out.extend([m] * n)
     return tuple(out)
 

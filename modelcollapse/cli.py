@@ -17,7 +17,10 @@ from typing import Any, NoReturn
 
 from . import __version__
 from ._validation import (
+    DEFAULT_SEED,
     ESTIMATORS,
+    MAX_DIGITS,
+    MAX_ORDER,
     ParameterError,
     check_estimator,
     check_integer,
@@ -28,7 +31,7 @@ from ._validation import (
 from .models import get_model
 
 EXIT_USAGE = 2
-DEFAULT_VERIFY_SEED = 20241125
+DEFAULT_VERIFY_SEED = DEFAULT_SEED
 DEFAULT_EVIDENCE = ".modelcollapse/last-verification.json"
 
 
@@ -78,8 +81,8 @@ def _cmd_theory(args: argparse.Namespace) -> int:
     estimator = check_estimator(args.estimator)
     sizes = check_sizes(parse_sizes(args.sizes), estimator)
     sigma = float_arg("sigma", args.sigma)
-    order = int_arg("order", args.order, minimum=1)
-    digits = int_arg("digits", args.digits, minimum=1)
+    order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
+    digits = int_arg("digits", args.digits, minimum=1, maximum=MAX_DIGITS)
     theory = model.theory()
     result = theory.summary(sizes, estimator, order, dps=digits)
     if args.json:
@@ -107,19 +110,23 @@ def _cmd_theory(args: argparse.Namespace) -> int:
             rel = abs(se - ex) / abs(ex) if ex != 0 and math.isfinite(float(ex)) else float("nan")
             rows.append([q, _unit(theory.sigma_power(q)), _fmt(ex, digits), _fmt(se, digits), f"{float(rel):.2e}"])
         print(_table(["quantity", "unit", "exact", f"series (order {order})", "rel. diff"], rows))
+        p1 = sum(1 / m for m in sizes)
+        if p1 >= 0.5:
+            print(f"note: sum 1/M_i = {p1:.3g}; the 1/M series expands in sum 1/M_i << 1 and is not a good "
+                  "approximation here (use the exact values)")
     if args.latex:
         print(_theory_latex(theory, estimator, order))
     return 0
 
 
-def int_arg(name: str, text: Any, *, minimum: int | None = None) -> int:
+def int_arg(name: str, text: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """Parse a command-line integer; errors name the option, the constraint and the text received."""
     try:
         value = int(str(text).strip())
     except ValueError:
         bound = f" >= {minimum}" if minimum is not None else ""
         raise ParameterError(f"{name} must be an integer{bound} (got {text!r})") from None
-    return check_integer(name, value, minimum=minimum)
+    return check_integer(name, value, minimum=minimum, maximum=maximum)
 
 
 def float_arg(name: str, text: Any) -> float:
@@ -336,7 +343,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     generations = parse_grid("generations", args.generations, minimum=1)
     chains = int_arg("chains", args.chains, minimum=2)
     seed = int_arg("seed", args.seed, minimum=0) if args.seed is not None else None
-    order = int_arg("order", args.order, minimum=1)
+    order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
     chunk_size = int_arg("chunk-size", args.chunk_size, minimum=1) if args.chunk_size is not None else None
     sampler = check_choice("sampler", args.sampler, ("exact", "brute"))
     workers = _workers_arg(args.workers)
@@ -375,6 +382,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         rows.append([str(cell[0]["M"]), str(cell[0]["g"]), f"{cell[0]['elapsed_s']:.2f}",
                      "n/a" if worst is None else f"{worst['z']:+.2f}", "" if worst is None else worst["quantity"]])
     print(_table(["M", "g", "seconds", "largest z", "quantity"], rows))
+    from .numeric.stats import z_threshold
+
+    n_tests = sum(1 for r in res.rows if math.isfinite(r["z"]))
+    if n_tests:
+        print(f"|z| above {float(z_threshold(1e-3 / n_tests)):.2f} would be a disagreement at family-wise alpha 1e-3 "
+              f"over the {n_tests} z-scores of the table (Bonferroni); smaller |z| are expected by chance")
     return 0
 
 
@@ -435,7 +448,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     fmt = check_choice("format", args.format, FORMATS)
     chains = int_arg("chains", args.chains, minimum=2)
     seed = int_arg("seed", args.seed, minimum=0)
-    order = int_arg("order", args.order, minimum=1)
+    order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
     try:
         paths = plot(sizes, args.out, fmt=fmt, chains=chains, seed=seed, estimator=estimator, order=order)
     except ImportError as exc:

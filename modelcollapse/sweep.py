@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._validation import ParameterError, check_estimator, check_integer, min_size
+from ._validation import MAX_GENERATIONS, ParameterError, check_estimator, check_integer, min_size
 from .models import get_model
 
 __all__ = [
@@ -160,7 +160,8 @@ def parse_grid(name: str, text: str, *, minimum: int = 1) -> tuple[int, ...]:
 def _check_axis(name: str, values: object, minimum: int) -> tuple[int, ...]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise ParameterError(f"{name} must be a sequence of integers (got {values!r})")
-    out = tuple(check_integer(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(values))
+    maximum = MAX_GENERATIONS if name == "generations" else None
+    out = tuple(check_integer(f"{name}[{i}]", v, minimum=minimum, maximum=maximum) for i, v in enumerate(values))
     if not out:
         raise ParameterError(f"{name} must hold at least one value (got an empty grid)")
     dup = sorted({v for v in out if out.count(v) > 1})

@@ -10,6 +10,7 @@ import pytest
 
 from modelcollapse.cli import main
 from modelcollapse.symbolic import gaussian1d as G
+from modelcollapse.testing import order_target
 
 SIM_KEYS = {"var_x", "mean_sigma", "mean_sigma2", "mean_log_sigma2", "var_log_sigma2", "mean_w2sq", "var_w2sq"}
 
@@ -21,17 +22,20 @@ def run(capsys, *argv):
 
 
 @pytest.mark.mc(checks=7)
-def test_simulate_json_contract_and_agreement_with_theory(capsys, mc_check):
-    code, out, _ = run(capsys, "simulate", "gaussian1d", "--sizes", "10,30,7", "--chains", "200000", "--seed", "7", "--json", "--quiet")
+def test_simulate_json_contract_and_agreement_with_theory(capsys, mc_check, mc_chains):
+    chains = mc_chains(1_000_000)
+    code, out, _ = run(capsys, "simulate", "gaussian1d", "--sizes", "10,30,7", "--chains", str(chains), "--seed", "7",
+                       "--json", "--quiet", "--workers", "1")
     assert code == 0
     obj = json.loads(out)
     assert {"model", "sizes", "chains", "seed", "sampler", "estimator", "estimates"} <= set(obj)
-    assert obj["model"] == "gaussian1d" and obj["sizes"] == [10, 30, 7] and obj["chains"] == 200000
+    assert obj["model"] == "gaussian1d" and obj["sizes"] == [10, 30, 7] and obj["chains"] == chains
     assert obj["seed"] == 7 and obj["sampler"] == "exact" and obj["estimator"] == "unbiased"
     assert SIM_KEYS <= set(obj["estimates"])
     for key in sorted(SIM_KEYS):  # same keys and units as `theory`
         est = obj["estimates"][key]
-        mc_check(key, est["value"], float(G.evaluate(key, [10, 30, 7])), stderr=est["stderr"])
+        value = float(G.evaluate(key, [10, 30, 7]))
+        mc_check(key, est["value"], value, stderr=est["stderr"], target=order_target(value, [10, 30, 7]))
 
 
 def test_simulate_same_seed_same_json(capsys):

@@ -20,6 +20,7 @@ from scipy import stats as sps
 from scipy.special import digamma, gammaln, polygamma
 
 from modelcollapse._validation import ParameterError
+from modelcollapse.testing import order_target
 from modelcollapse.numeric import (
     ESTIMATE_KEYS,
     Estimate,
@@ -78,30 +79,35 @@ def test_closed_forms_reduce_to_the_known_unbiased_ones() -> None:
     assert theory(sizes, "mle")["mean_sigma2"] == pytest.approx(math.prod((m - 1) / m for m in sizes))
 
 
-def check_all(mc_check, checks: list[tuple[str, Estimate, float]]) -> None:
-    """Every check through the plugin's ``mc_check``: each at its share of the suite-wide alpha budget."""
-    for name, est, value in checks:
-        mc_check(name, est, value)
+def check_all(mc_check, checks: list[tuple[str, Estimate, float, float]]) -> None:
+    """Every check through the plugin's ``mc_check``: each at its share of the suite-wide alpha budget, and
+    powered to see its target deviation (a relative error of sum_i 1/M_i^2: a wrong second-order term)."""
+    for name, est, value, target in checks:
+        mc_check(name, est, value, target=target)
 
 
-@pytest.mark.mc(checks=32)
 @pytest.mark.parametrize(
     ("sizes", "estimator", "sigma", "mu"),
-    [((10, 30, 7), "unbiased", 1.0, 0.0), ((5, 3, 8, 2), "mle", 2.5, -4.0)],
+    [
+        pytest.param((10, 30, 7), "unbiased", 1.0, 0.0, marks=pytest.mark.mc(checks=21)),
+        pytest.param((5, 3, 8, 2), "mle", 2.5, -4.0, marks=pytest.mark.mc(checks=28)),
+    ],
 )
-def test_exact_sampler_matches_closed_forms(sizes, estimator, sigma, mu, mc_check, mc_seed) -> None:
-    res = simulate(sizes, 1_000_000, seed=mc_seed, estimator=estimator, sigma=sigma, mu=mu, record="all")
+def test_exact_sampler_matches_closed_forms(sizes, estimator, sigma, mu, mc_check, mc_seed, mc_chains) -> None:
+    res = simulate(sizes, mc_chains(1_000_000), seed=mc_seed, estimator=estimator, sigma=sigma, mu=mu, record="all")
     checks = []
     for gen in res.generations:
         t = theory(sizes[:gen], estimator)
         est = res.estimates(gen)
-        checks += [(f"{estimator} gen {gen} {key}", est[key], value) for key, value in t.items()]
-    assert len(checks) <= 32
+        checks += [
+            (f"{estimator} gen {gen} {key}", est[key], value, order_target(value, sizes[:gen])) for key, value in t.items()
+        ]
+    assert len(checks) == (21 if estimator == "unbiased" else 28)
     check_all(mc_check, checks)
 
 
 @pytest.mark.mc(checks=48)
-def test_exact_and_brute_samplers_agree(mc_check, mc_seed) -> None:
+def test_exact_and_brute_samplers_agree(mc_check, mc_seed, mc_chains) -> None:
     """Cochran's reduction: both samplers estimate the same 8 quantities at every generation.
 
     z = (exact - brute) / sqrt(se_exact^2 + se_brute^2), Bonferroni over 2 estimators x 3 generations
@@ -111,13 +117,14 @@ def test_exact_and_brute_samplers_agree(mc_check, mc_seed) -> None:
     rows = []
     s_exact, s_brute = mc_seed.spawn(2)
     for estimator in ("unbiased", "mle"):
-        exact = simulate(sizes, 1_000_000, seed=s_exact, estimator=estimator, record="all")
-        brute = simulate(sizes, 400_000, seed=s_brute, estimator=estimator, record="all", sampler="brute")
+        exact = simulate(sizes, mc_chains(2_000_000), seed=s_exact, estimator=estimator, record="all")
+        brute = simulate(sizes, mc_chains(800_000), seed=s_brute, estimator=estimator, record="all", sampler="brute")
         for gen in range(1, len(sizes) + 1):
             a, b = exact.estimates(gen), brute.estimates(gen)
             for key in ESTIMATE_KEYS:
                 diff = Estimate(a[key].value - b[key].value, math.hypot(a[key].stderr, b[key].stderr))
-                rows.append((f"{estimator} gen {gen} {key}: exact - brute", diff, 0.0))
+                target = order_target(a[key].value, sizes[:gen])
+                rows.append((f"{estimator} gen {gen} {key}: exact - brute", diff, 0.0, target))
     assert len(rows) == 48
     check_all(mc_check, rows)
 

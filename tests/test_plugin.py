@@ -80,3 +80,22 @@ def test_underpowered_check_fails():
         assert_mc_agrees(1.0, 1.0, stderr=0.1, alpha=1e-3, target=0.01)
     ok = assert_mc_agrees(1.0, 1.0, stderr=0.001, alpha=1e-3, target=0.01)
     assert ok.detectable < 0.01
+
+
+def test_smoke_scale_reports_power_without_failing():
+    from modelcollapse.testing import assert_mc_agrees
+
+    result = assert_mc_agrees(1.0, 1.0, stderr=0.1, alpha=1e-3, target=0.01, require_power=False)
+    assert result.detectable > 0.01  # underpowered, reported, not failed
+
+
+def test_mc_chains_scales_with_the_tier(pytester):
+    pytester.makepyfile(
+        test_chains='''
+def test_chains(mc_chains, mc_scale):
+    print("CHAINS", mc_scale, mc_chains(1000))
+'''
+    )
+    smoke = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", "--mc-scale=smoke")
+    paper = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", "--mc-scale=paper")
+    assert _first_value(smoke, "CHAINS smoke") == "100" and _first_value(paper, "CHAINS paper") == "10000"

@@ -113,10 +113,11 @@ def test_wrong_series_coefficient_is_caught_by_the_remainder_check():
 
 
 @pytest.mark.mc(checks=2)
-def test_wrong_formula_is_caught_by_its_monte_carlo_check(mc_check):
+def test_wrong_formula_is_caught_by_its_monte_carlo_check(mc_check, mc_seed):
     right, wrong = get_claim("gaussian1d-mean-w2sq"), _wrong_mean_w2sq()
     assert V.check_series(wrong, 2, (3, 5, 7)).ok  # self-consistent: only the simulation can tell
-    report = V.verify([right, wrong], scale="smoke", alpha=mc_check.budget(2))
+    seed = int(mc_seed.generate_state(1)[0])
+    report = V.verify([right, wrong], scale="smoke", alpha=mc_check.budget(2), seed=seed)
     by_id = {r.claim_id: r for r in report.results}
     assert by_id["gaussian1d-mean-w2sq"].status == "holds" and by_id["gaussian1d-mean-w2sq"].ok
     bad = by_id["wrong-mean-w2sq"]
@@ -135,5 +136,25 @@ def test_report_is_json_ready():
 def test_bad_arguments():
     with pytest.raises(ParameterError, match=r"scale must be one of smoke, ci, paper \(got 'huge'\)"):
         V.verify(["gaussian1d-var-x"], scale="huge")
-    with pytest.raises(ParameterError, match=r"alpha must be in \(0, 1\)"):
+    with pytest.raises(ParameterError, match=r"alpha must be a number in \(0, 1\) \(got 2.0\)"):
         V.verify(["gaussian1d-var-x"], alpha=2.0)
+    with pytest.raises(ParameterError, match=r"alpha must be a number in \(0, 1\) \(got '0.1'\)"):
+        V.verify(["gaussian1d-var-x"], alpha="0.1")
+    with pytest.raises(ParameterError, match=r"power must be a number in \(0, 1\) \(got 2.0\)"):
+        V.verify(["gaussian1d-var-x"], power=2.0)
+
+
+def test_series_check_sees_weight_moved_between_compositions():
+    """Equal sizes cannot tell sum 1/M_i^2 from (sum 1/M_i)^2 terms of the same weight; (M, 2M, 5M) can."""
+    claim = get_claim("gaussian1d-var-w2sq")
+    moved = QuasiSymmetricSeries({(1, 1): 4, (2,): sp.Rational(7, 2)}, 2)  # 5 -> 4 and 5/2 -> 7/2
+    wrong = dataclasses.replace(claim, series_of_order=lambda k: moved if k == 2 else claim.series(k))
+    assert V.check_series(claim, 2, (3, 5, 7)).ok
+    assert not V.check_series(wrong, 2, (3, 5, 7)).ok
+
+
+def test_group_seeds_do_not_depend_on_the_other_claims():
+    one = V.verify(["gaussian1d-mean-sigma2"], scale="smoke", alpha=0.5)
+    two = V.verify(["gaussian1d-mean-sigma2", "gaussian1d-var-x-mle"], scale="smoke", alpha=0.5)
+    a, b = one.results[0].mc, two.results[0].mc
+    assert a.seed == b.seed

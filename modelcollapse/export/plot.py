@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import ParameterError, check_choice, check_estimator, check_integer, check_sizes
+from .._validation import DEFAULT_SEED, ParameterError, check_choice, check_estimator, check_integer, check_sizes
 
 __all__ = ["FORMATS", "FigureData", "gaussian1d_data", "plot_gaussian1d"]
 
@@ -81,7 +81,7 @@ def gaussian1d_data(
     sizes: Sequence[int],
     *,
     chains: int = 20_000,
-    seed: int = 20241125,
+    seed: int = DEFAULT_SEED,
     estimator: str = "unbiased",
     order: int = 2,
     trajectory_chains: int = 2_000,
@@ -228,7 +228,7 @@ def plot_gaussian1d(
     *,
     fmt: str = "png",
     chains: int = 20_000,
-    seed: int = 20241125,
+    seed: int = DEFAULT_SEED,
     estimator: str = "unbiased",
     order: int = 2,
 ) -> tuple[Path, ...]:

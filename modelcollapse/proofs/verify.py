@@ -24,6 +24,7 @@ The functions here return values; printing and files belong to the CLI.
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ import numpy as np
 import sympy as sp
 
 from .. import __version__
-from .._validation import check_choice, check_integer
+from .._validation import DEFAULT_SEED, check_choice, check_integer
 from ..numeric import stats
 from ..symbolic.series import QuasiSymmetricSeries
 from .claim import Claim, StepCheck
@@ -41,9 +42,11 @@ from .registry import registry
 
 __all__ = ["SCALES", "ClaimResult", "MCCheck", "Report", "Scale", "SeriesCheck", "verify"]
 
-DEFAULT_SEED = 20241125
 DEFAULT_ALPHA = 1e-3
 DEFAULT_POWER = 0.8
+PILOT_MARGIN = 1.5
+"""Chains beyond the pilot's estimate: the pilot's standard deviation of heavy-tailed statistics
+(sigma_g^4, W2^2) is itself noisy, and too few chains would leave a check underpowered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,11 @@ class PublishedVerdict:
     derived_series_value: float
     z_published: float | None
     z_exact: float | None
+    evidence: MCCheck | None = None
+    """The Monte Carlo check of the exact form at ``evidence_sizes`` (chains, estimate, stderr, power)."""
+    mc_rejects_published: bool | None = None
+    """|z_published| above the threshold: the simulation rejects the published value (as it must for a
+    refuted formula, and must not for an exact one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +218,22 @@ def _clean(obj: Any) -> Any:
 # (ii) series
 
 
+SERIES_PATTERN = (1, 2, 5)
+"""Unequal schedule (M, 2M, 5M) of the series check: with equal sizes, terms that only move weight between
+compositions of the same degree (e.g. sum 1/M_i^2 against (sum 1/M_i)^2) would cancel."""
+
+
 def check_series(claim: Claim, order: int, exponents: Sequence[int], generations: int = 3) -> SeriesCheck:
-    """(exact - series_order) * M^(order+1) -> next coefficient, at M = 10^e for e in ``exponents``."""
+    """Remainder order of the claim's series, at M = 10^e for e in ``exponents`` (70 digits).
+
+    Constant sizes (``generations`` times M): (exact - series_order) * M^(order+1) must tend to the next
+    coefficient.  Unequal sizes (M, 2M, 5M): exact - series_order must equal the degree-(order+1) terms of
+    series_(order+1) up to a relative O(1/M).
+    """
     nxt = claim.series(order + 1)
+    ser = claim.series(order)
+    # only the degree-(order+1) terms: the prediction must not reuse the claim's own lower-order terms
+    next_terms = QuasiSymmetricSeries({a: c for a, c in nxt.coefficients.items() if sum(a) == order + 1}, order + 1)
     with mpmath.workdps(70):
         limit = mpmath.fsum(
             mpmath.mpf(c.p) / c.q * mpmath.binomial(generations, len(a))
@@ -221,7 +242,6 @@ def check_series(claim: Claim, order: int, exponents: Sequence[int], generations
         )
         scaled = []
         ok = True
-        ser = claim.series(order)
         for e in exponents:
             sizes = [10**e] * generations
             err = claim.exact_value(sizes, 70) - ser.evaluate(sizes, 70)
@@ -229,6 +249,12 @@ def check_series(claim: Claim, order: int, exponents: Sequence[int], generations
             scaled.append((e, float(value)))
             # the following terms make the scaled error differ from the limit by O(1/M)
             ok &= bool(abs(value - limit) <= 50 * (abs(limit) + 1) * mpmath.mpf(10) ** -e)
+            pattern = [p * 10**e for p in SERIES_PATTERN]
+            err = claim.exact_value(pattern, 70) - ser.evaluate(pattern, 70)
+            predicted = next_terms.evaluate(pattern, 70)
+            # a vanishing next term leaves an error of the order after it
+            slack = 100 * mpmath.mpf(10) ** -e * (abs(predicted) + mpmath.mpf(10) ** (-e * (order + 1)))
+            ok &= bool(abs(err - predicted) <= slack)
     return SeriesCheck(order, generations, float(limit), tuple(scaled), ok)
 
 
@@ -237,21 +263,18 @@ def check_series(claim: Claim, order: int, exponents: Sequence[int], generations
 
 
 def _next_term(claim: Claim, sizes: Sequence[int]) -> float:
-    """Size of the first term the claim's series omits at ``sizes``; see :func:`verify` for the fallback."""
+    """Size of the first term the claim's series omits at ``sizes``: the power target of its MC check.
+
+    When that term vanishes (the series is exact to that order, e.g. Var X^g), the target is a relative
+    error of the same order, |value| * sum_i M_i^-(k+1).
+    """
     k = claim.series_order
     with mpmath.workdps(30):
-        values = [claim.series(j).evaluate(sizes, 30) for j in range(1, k + 2)]
-        term = abs(values[-1] - values[-2])
+        term = abs(claim.series(k + 1).evaluate(sizes, 30) - claim.series(k).evaluate(sizes, 30))
         if term > 0:
             return float(term)
-        # Series exact to this order: the last nonzero term it keeps ...
-        for j in range(len(values) - 1, 0, -1):
-            t = abs(values[j] - values[j - 1])
-            if t > 0:
-                return float(t)
-        # ... or, when the series is a constant, a relative error of second order, |value| * sum 1/M_i^2.
-        p2 = mpmath.fsum(mpmath.mpf(1) / m**2 for m in sizes)
-        return float(abs(claim.exact_value(sizes, 30)) * p2)
+        pk = mpmath.fsum(mpmath.mpf(1) / mpmath.mpf(m) ** (k + 1) for m in sizes)
+        return float(abs(claim.exact_value(sizes, 30)) * pk)
 
 
 @dataclass(frozen=True)
@@ -290,22 +313,24 @@ def _run_mc(
     for t in tasks:
         groups.setdefault((t.claim.estimator, t.sizes), []).append(t)
     keys = sorted(groups)
-    seeds = root.spawn(2 * len(keys))
     out = {}
-    for n, key in enumerate(keys):
+    for key in keys:
         estimator, sizes = key
         group = groups[key]
+        # the group's seed depends only on the master seed and (estimator, sizes), not on the other claims
+        tag = zlib.crc32(f"{estimator}:{','.join(map(str, sizes))}".encode())
+        pilot_seed, main_seed = np.random.SeedSequence([root.entropy, tag]).spawn(2)
         tick(f"Monte Carlo {estimator} {','.join(map(str, sizes))}: pilot")
-        pilot = _simulate(sizes, scale.pilot_chains, seeds[2 * n], estimator, workers, executor)
+        pilot = _simulate(sizes, scale.pilot_chains, pilot_seed, estimator, workers, executor)
         need = scale.pilot_chains
         for t in group:
             se = pilot[t.claim.quantity].stderr
             if math.isfinite(se) and se > 0:
                 sd = se * math.sqrt(scale.pilot_chains)
-                need = max(need, int(stats.chains_for_power(sd, t.target, alpha_check, power) * 1.1))
+                need = max(need, int(stats.chains_for_power(sd, t.target, alpha_check, power) * PILOT_MARGIN))
         chains = min(need, scale.max_chains)
         tick(f"Monte Carlo {estimator} {','.join(map(str, sizes))}: {chains:,} chains")
-        est = _simulate(sizes, chains, seeds[2 * n + 1], estimator, workers, executor)
+        est = _simulate(sizes, chains, main_seed, estimator, workers, executor)
         for t in group:
             e = est[t.claim.quantity]
             test = stats.z_test(e.value, e.stderr, t.theory, alpha_check, power=power, target=t.target)
@@ -313,7 +338,7 @@ def _run_mc(
                 statistic=t.claim.quantity,
                 sizes=tuple(sizes),
                 chains=chains,
-                seed=_entropy(seeds[2 * n + 1]),
+                seed=_entropy(main_seed),
                 estimator=estimator,
                 theory=t.theory,
                 estimate=e.value,
@@ -386,10 +411,11 @@ def verify(
     scale_obj = SCALES[check_choice("scale", scale, tuple(SCALES))]
     seed = check_integer("seed", seed, minimum=0)
     workers = check_integer("workers", workers, minimum=1)
-    if not (0 < alpha < 1):
-        from .._validation import ParameterError
+    from .._validation import ParameterError
 
-        raise ParameterError(f"alpha must be in (0, 1) (got {alpha!r})")
+    for name, value in (("alpha", alpha), ("power", power)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < 1):
+            raise ParameterError(f"{name} must be a number in (0, 1) (got {value!r})")
     if ids and all(isinstance(c, Claim) for c in ids):
         claims = tuple(ids)  # type: ignore[arg-type]
     else:
@@ -455,7 +481,13 @@ def verify(
             verdict, difference = _published_verdict(c)
             ev = tuple(10 * m for m in c.mc_sizes)
             ev_check, zp = mc[(c.id, ev)]
+            rejects = zp is not None and abs(zp) > ev_check.threshold
             ok = ok and ev_check.ok
+            underpowered = underpowered or not ev_check.powered
+            if verdict == "exact" and rejects:
+                ok = False  # the simulation contradicts an exact identity
+            if verdict == "refuted" and not rejects:
+                underpowered = True  # the simulation cannot yet see the error the verdict names
             k = c.published.remainder_order - 1
             published = PublishedVerdict(
                 verdict=verdict,
@@ -474,11 +506,15 @@ def verify(
                 derived_series_value=float(c.series(k).evaluate(ev, 30)),
                 z_published=zp,
                 z_exact=ev_check.z,
+                evidence=ev_check,
+                mc_rejects_published=rejects,
             )
-            if ok and status == "holds":
-                status = verdict
-            elif not ok:
+            if not ok:
                 status = "fails"
+            elif underpowered:
+                status = "underpowered"
+            else:
+                status = verdict
         passed = ok and (not underpowered or scale_obj.name == "smoke")
         results.append(
             ClaimResult(

@@ -32,7 +32,15 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from .._validation import ParameterError, check_estimator, check_integer, check_sizes
+from .._validation import (
+    MAX_DIGITS,
+    MAX_GENERATIONS,
+    MAX_ORDER,
+    ParameterError,
+    check_estimator,
+    check_integer,
+    check_sizes,
+)
 from ..models import GAUSSIAN1D_QUANTITIES
 from .expectation import ChiSquare, Law, StandardNormal, expectation
 from .series import EPS, QuasiSymmetricSeries, eps_ring, log_moment_series, moment_series, truncate, univariate_to_ring
@@ -144,7 +152,14 @@ def size_symbols(n: int) -> tuple[sp.Symbol, ...]:
 def _as_sizes(sizes: int | Sequence, estimator: str) -> tuple[sp.Expr, ...]:
     """Normalize ``sizes``: an int ``g`` means symbols ``M_0..M_{g-1}``; numbers are validated."""
     if isinstance(sizes, int) and not isinstance(sizes, bool):
-        return size_symbols(check_integer("g", sizes, minimum=0))
+        return size_symbols(check_integer("g", sizes, minimum=0, maximum=MAX_GENERATIONS))
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+        raise ParameterError(
+            "sizes must be a number of generations g (int) or a sequence of sizes, numbers or SymPy symbols "
+            f"(got {sizes!r} of type {type(sizes).__name__})"
+        )
+    if any(not isinstance(m, (int, sp.Basic)) or isinstance(m, bool) for m in sizes):
+        check_sizes(sizes, estimator)  # names the offending entry
     sizes = tuple(sp.sympify(m) for m in sizes)
     numbers = [m for m in sizes if m.is_number]
     if numbers:
@@ -421,7 +436,7 @@ def evaluate(quantity: str, sizes: Sequence[int], estimator: str = "unbiased", *
     quantity = _check_quantity(quantity)
     estimator = check_estimator(estimator)
     sizes = check_sizes(sizes, estimator)
-    dps = check_integer("dps", dps, minimum=1)
+    dps = check_integer("dps", dps, minimum=1, maximum=MAX_DIGITS + 100)
     ctx = mpmath.mp
     # Moments of order n cancel down to O(M^-n/2) from O(1) terms: keep 2 log10(M) guard digits beyond 10.
     guard = 10 + 2 * len(str(max(sizes)))
@@ -496,7 +511,6 @@ def _coefficient_series(c: sp.Expr, law: ChiSquare, order: int) -> sp.Expr:
     raise ArithmeticError(f"transition coefficient {c} is not a power of M times a chi-square moment")
 
 
-@functools.lru_cache(maxsize=None)
 def series(quantity: str, order: int = 2, estimator: str = "unbiased") -> QuasiSymmetricSeries:
     r"""The 1/M expansion of ``quantity`` (units of :math:`\sigma`) keeping all terms of total degree <= ``order``.
 
@@ -511,7 +525,12 @@ def series(quantity: str, order: int = 2, estimator: str = "unbiased") -> QuasiS
     """
     quantity = _check_quantity(quantity)
     estimator = check_estimator(estimator)
-    order = check_integer("order", order, minimum=1)
+    order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
+    return _series(quantity, order, estimator)
+
+
+@functools.lru_cache(maxsize=None)
+def _series(quantity: str, order: int, estimator: str) -> QuasiSymmetricSeries:
     return QuasiSymmetricSeries.from_polynomial(series_polynomial(quantity, order, estimator, order), order)
 
 
