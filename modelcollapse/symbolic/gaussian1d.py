@@ -137,7 +137,9 @@ class _PointMassZero(Law):
     def moment(self, power: sp.Expr, log_power: int = 0) -> sp.Expr:
         power = sp.sympify(power)
         if log_power:
-            return sp.zoo if power == 0 else sp.Integer(0)
+            if power != 0:
+                return sp.Integer(0)  # v^r (log v)^n -> 0 as v -> 0 for r > 0
+            return -sp.oo if log_power % 2 else sp.oo
         return sp.Integer(1) if power == 0 else sp.Integer(0)
 
     def latex(self) -> str:
