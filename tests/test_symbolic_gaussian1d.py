@@ -106,13 +106,10 @@ def test_mpmath_evaluation_matches_sympy_exact_at_50_digits(quantity, estimator)
         assert mpmath.almosteq(mpmath.mpf(str(reference)), value, rel_eps=mpmath.mpf(10) ** -48, abs_eps=mpmath.mpf(10) ** -48)
 
 
-def test_evaluate_long_schedule_is_fast_and_consistent():
-    import time
-
+def test_evaluate_long_schedule_is_consistent():
+    """A thousand sizes (timed in benchmarks/bench_theory.py, not here)."""
     sizes = [20 + (i % 7) for i in range(1000)]
-    start = time.perf_counter()
     values = {q: G.evaluate(q, sizes) for q in Q}
-    assert time.perf_counter() - start < 5
     assert values["var_x"] == pytest.approx(1 + sum(1 / m for m in sizes), rel=1e-15)
     assert values["var_log_sigma2"] == pytest.approx(float(sum(mpmath.psi(1, (m - 1) / 2) for m in sizes)), rel=1e-14)
 
