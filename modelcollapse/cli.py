@@ -1,9 +1,13 @@
-"""Command-line interface: thin I/O over the library.
+"""Command-line interface: thin I/O over the library, driven by the models' declarations.
 
-``modelcollapse theory gaussian1d --sizes 10,30,7 [--sigma 1] [--estimator unbiased|mle] [--order 2]
-[--digits 17] [--json] [--latex]``
+``modelcollapse theory MODEL [model options] [--order 2] [--digits 17] [--json] [--latex]``
+``modelcollapse simulate MODEL [model options] --chains N [--seed S] [--sampler exact|brute] [--json]``
+``modelcollapse sweep MODEL [model options] [--grid NAME=V1;V2 ...] --chains N --out FILE``
+``modelcollapse plot MODEL [model options] --out DIR``
+``modelcollapse verify [CLAIM ...]``, ``modelcollapse latex --out DIR``, ``modelcollapse models [--json]``
 
-Errors in the input print one line on stderr and exit with status 2.
+The model options (``--sizes``, ``--estimator``, ...) are those the model declares; ``modelcollapse
+theory MODEL --help`` lists them.  Errors in the input print one line on stderr and exit with status 2.
 """
 
 from __future__ import annotations
@@ -12,23 +16,12 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from ._validation import (
-    DEFAULT_SEED,
-    ESTIMATORS,
-    MAX_DIGITS,
-    MAX_ORDER,
-    ParameterError,
-    check_estimator,
-    check_integer,
-    check_positive,
-    check_sizes,
-    parse_sizes,
-)
-from .models import get_model
+from ._validation import DEFAULT_SEED, MAX_DIGITS, MAX_ORDER, ParameterError, check_choice, check_integer, check_positive
+from .models import Model, get_model, model_names
 
 EXIT_USAGE = 2
 DEFAULT_VERIFY_SEED = DEFAULT_SEED
@@ -47,9 +40,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def json_number(value: Any, digits: int) -> Any:
-    """An mpmath/float value as JSON: a number (<= 17 digits), a string (more digits), or null if not finite."""
+    """An mpmath/float value as JSON: a number (<= 17 digits), a string (more digits), or null if absent or
+    not finite."""
     import mpmath
 
+    if value is None:
+        return None
     with mpmath.workdps(max(digits, 17) + 5):
         v = mpmath.mpf(value)
         if not mpmath.isfinite(v):
@@ -62,6 +58,8 @@ def json_number(value: Any, digits: int) -> Any:
 def _fmt(value: Any, digits: int) -> str:
     import mpmath
 
+    if value is None:
+        return "n/a"
     with mpmath.workdps(digits + 5):
         return mpmath.nstr(mpmath.mpf(value), digits)
 
@@ -70,53 +68,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
     line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
-
-
-# ---------------------------------------------------------------------------------------------------------
-# theory
-
-
-def _cmd_theory(args: argparse.Namespace) -> int:
-    model = get_model(args.model)
-    estimator = check_estimator(args.estimator)
-    sizes = check_sizes(parse_sizes(args.sizes), estimator)
-    sigma = float_arg("sigma", args.sigma)
-    order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
-    digits = int_arg("digits", args.digits, minimum=1, maximum=MAX_DIGITS)
-    theory = model.theory()
-    result = theory.summary(sizes, estimator, order, dps=digits)
-    if args.json:
-        obj = {
-            "model": model.name,
-            "estimator": estimator,
-            "sizes": list(sizes),
-            "generation": len(sizes),
-            "sigma": sigma,
-            "exact": {q: json_number(v, digits) for q, v in result["exact"].items()},
-            "series": {"order": order, **{q: json_number(v, digits) for q, v in result["series"].items()}},
-            "units": {q: _unit(theory.sigma_power(q)) for q in theory.QUANTITIES},
-            "absolute": {
-                q: json_number(v * sigma ** theory.sigma_power(q), digits) for q, v in result["exact"].items()
-            },
-        }
-        print(json.dumps(obj, indent=2))
-    else:
-        shown = _show_sizes(sizes)
-        print(f"{model.name}: {len(sizes)} generations, sizes {shown}, {estimator} estimator")
-        print(f"values in units of sigma (sigma = {sigma:g}); series keeps terms of total degree <= {order} in 1/M_i")
-        rows = []
-        for q in theory.QUANTITIES:
-            ex, se = result["exact"][q], result["series"][q]
-            rel = abs(se - ex) / abs(ex) if ex != 0 and math.isfinite(float(ex)) else float("nan")
-            rows.append([q, _unit(theory.sigma_power(q)), _fmt(ex, digits), _fmt(se, digits), f"{float(rel):.2e}"])
-        print(_table(["quantity", "unit", "exact", f"series (order {order})", "rel. diff"], rows))
-        p1 = sum(1 / m for m in sizes)
-        if p1 >= 0.5:
-            print(f"note: sum 1/M_i = {p1:.3g}; the 1/M series expands in sum 1/M_i << 1 and is not a good "
-                  "approximation here (use the exact values)")
-    if args.latex:
-        print(_theory_latex(theory, estimator, order))
-    return 0
 
 
 def int_arg(name: str, text: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -138,58 +89,191 @@ def float_arg(name: str, text: Any) -> float:
     return check_positive(name, value)
 
 
-def _unit(power: int) -> str:
-    return "1" if power == 0 else ("sigma" if power == 1 else f"sigma^{power}")
+def _show(value: Any) -> str:
+    """A parameter value for a one-line header: schedules as ``20x50`` when constant."""
+    if isinstance(value, tuple):
+        if len(value) > 3 and len(set(value)) == 1:
+            return f"{value[0]}x{len(value)}"
+        shown = ",".join(map(str, value[:8]))
+        return shown + (f",... ({len(value)} entries)" if len(value) > 8 else "")
+    return str(value)
 
 
-def _show_sizes(sizes: Sequence[int]) -> str:
-    if len(set(sizes)) == 1 and len(sizes) > 3:
-        return f"{sizes[0]}x{len(sizes)}"
-    return ",".join(map(str, sizes))
+def _header(model: Model, params: Mapping[str, Any]) -> str:
+    g = model.generations(params)
+    shown = ", ".join(f"{p.name} {_show(params[p.name])}" for p in model.parameters)
+    return f"{model.name}: {g} generation{'s' if g != 1 else ''}, {shown}"
 
 
-def _theory_latex(theory: Any, estimator: str, order: int) -> str:
-    from .export.latex import theory_align
+# ---------------------------------------------------------------------------------------------------------
+# model commands: stage 1 picks the model, stage 2 parses the options it declares
 
-    return theory_align(theory, estimator, order)
+
+def _model_parser(command: str, model: Model, *, optional: bool = False) -> _Parser:
+    """A parser for ``modelcollapse COMMAND MODEL``: the model's parameters as options (strings, validated
+    by their declarations), plus the command's own options."""
+    parser = _Parser(prog=f"modelcollapse {command} {model.name}", description=model.description)
+    group = parser.add_argument_group(f"{model.name} parameters")
+    for p in model.parameters:
+        help_text = p.help + ("" if p.required else f" (default {_show(p.default)})")
+        if p.kind == "flag":
+            group.add_argument(p.option, dest=p.name, action="store_true", default=None, help=help_text)
+        else:
+            group.add_argument(p.option, dest=p.name, default=None, required=p.required and not optional,
+                               help=help_text, metavar=p.kind.upper())
+    _COMMAND_OPTIONS[command](parser, model)
+    return parser
+
+
+def _params(model: Model, args: argparse.Namespace, *, skip: Sequence[str] = ()) -> dict[str, Any]:
+    given = {p.name: getattr(args, p.name) for p in model.parameters if p.name not in skip}
+    return model.resolve({k: v for k, v in given.items() if v is not None}, parse=True)
+
+
+def _theory_options(p: _Parser, model: Model) -> None:
+    p.add_argument("--order", default=2, help="series order: keep terms of total degree <= ORDER in the small parameters")
+    p.add_argument("--digits", default=17, help="significant digits (strings in JSON above 17)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--latex", action="store_true", help="the closed forms as LaTeX (a 'latex' key with --json)")
+
+
+def _run_options(p: _Parser, model: Model) -> None:
+    p.add_argument("--chains", required=True, help="number of independent chains (>= 2)")
+    p.add_argument("--seed", default=None, help="seed (non-negative integer); default: fresh entropy, printed")
+    p.add_argument("--sampler", default=model.samplers[0], help=" | ".join(model.samplers) + f" (default {model.samplers[0]})")
+    p.add_argument("--workers", default=None, help="local worker processes, or Dask workers with --scheduler "
+                   "local (default: one per core; the result does not depend on it)")
+    p.add_argument("--scheduler", default=None, help=_SCHEDULER_HELP)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _simulate_options(p: _Parser, model: Model) -> None:
+    _run_options(p, model)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _sweep_options(p: _Parser, model: Model) -> None:
+    _run_options(p, model)
+    p.add_argument("--grid", action="append", default=[], metavar="NAME=VALUES",
+                   help="a grid axis: a parameter and its values, separated by ';' (or ',' for single "
+                   "numbers and names): --grid 'sizes=10x5;20x5' --grid estimator=unbiased,mle; repeat for "
+                   "more axes (the first is outermost)")
+    if any(p_.kind == "sizes" for p_ in model.parameters):
+        p.add_argument("--sizes-grid", default=None, help="constant sample sizes M, one axis value each: 10,20,50 "
+                       "(with --generations: the schedules M x g)")
+        p.add_argument("--generations", default=None, help="numbers of fits g for --sizes-grid: 1,5,20")
+    p.add_argument("--out", required=True, help="FILE.csv, or FILE.parquet (needs the 'io' extra); resumes a "
+                   "partial FILE of the same sweep")
+    p.add_argument("--order", default=2, help="order of the series column (default 2)")
+    p.add_argument("--chunk-size", default=None, help="chains per chunk (default: the model's)")
+
+
+def _plot_options(p: _Parser, model: Model) -> None:
+    p.add_argument("--out", required=True, help="directory for the figures: " + ", ".join(f.name for f in model.figures))
+    p.add_argument("--format", default="png", help="png (default) | pdf | svg")
+    p.add_argument("--chains", default=20_000, help="Monte Carlo chains (default 20000)")
+    p.add_argument("--seed", default=str(DEFAULT_VERIFY_SEED), help=f"seed (default {DEFAULT_VERIFY_SEED})")
+    p.add_argument("--order", default=2, help="order of the series curves (default 2)")
+
+
+_COMMAND_OPTIONS: dict[str, Callable[[_Parser, Model], None]] = {
+    "theory": _theory_options,
+    "simulate": _simulate_options,
+    "sweep": _sweep_options,
+    "plot": _plot_options,
+}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# theory
+
+
+def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
+    params = _params(model, args)
+    order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
+    digits = int_arg("digits", args.digits, minimum=1, maximum=MAX_DIGITS)
+    result = model.run_theory(params, order=order, digits=digits)
+    latex = _theory_latex(model, params, order) if args.latex else None
+    if args.json:
+        obj = {
+            "model": model.name,
+            **model.params_json(params),
+            "generation": result.generation,
+            "exact": {q: json_number(v, digits) for q, v in result.exact.items()},
+            "series": {"order": result.order, **{q: json_number(v, digits) for q, v in result.series.items()}},
+            "units": {q.key: q.unit for q in model.quantities if q.key in result.exact},
+            "absolute": {q: json_number(v, digits) for q, v in result.absolute.items()},
+            "no_exact": dict(result.no_exact),
+            **({"no_series": dict(result.no_series)} if result.no_series else {}),
+            **result.extra,
+        }
+        if latex is not None:
+            obj["latex"] = latex
+        print(json.dumps(obj, indent=2))
+        return 0
+    print(_header(model, params))
+    units = {q.key: q.unit for q in model.quantities}
+    print(f"values in the units shown; series keeps terms of total degree <= {result.order} in the small parameters")
+    rows = []
+    for q, ex in result.exact.items():
+        se = result.series.get(q)
+        rel = "n/a"
+        if ex is not None and se is not None and ex != 0 and math.isfinite(float(ex)):
+            rel = f"{float(abs(se - ex) / abs(ex)):.2e}"
+        rows.append([q, units.get(q, "1"), _fmt(ex, digits), _fmt(se, digits), rel])
+    print(_table(["quantity", "unit", "exact", f"series (order {result.order})", "rel. diff"], rows))
+    for q, why in {**result.no_exact}.items():
+        print(f"no exact form for {q}: {why}")
+    for p in model.parameters:
+        if p.kind == "sizes":
+            p1 = sum(1 / m for m in params[p.name])
+            if p1 >= 0.5:
+                print(f"note: sum 1/M_i = {p1:.3g}; the 1/M series expands in sum 1/M_i << 1 and is not a good "
+                      "approximation here (use the exact values)")
+    if latex is not None:
+        print(latex)
+    return 0
+
+
+def _theory_latex(model: Model, params: Mapping[str, Any], order: int) -> str:
+    from .models import _load
+
+    hook = getattr(model, "latex", None)
+    if hook is None:
+        raise ParameterError(f"latex is not available for model {model.name} (it declares no LaTeX form)")
+    return _load(hook)(**params, order=order)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # simulate
 
 
-def _cmd_simulate(args: argparse.Namespace) -> int:
-    model = get_model(args.model)
-    estimator = check_estimator(args.estimator)
-    sizes = check_sizes(parse_sizes(args.sizes), estimator)
+def _cmd_simulate(model: Model, args: argparse.Namespace) -> int:
+    params = _params(model, args)
     chains = int_arg("chains", args.chains, minimum=2)
     seed = int_arg("seed", args.seed, minimum=0) if args.seed is not None else None
     workers = _workers_arg(args.workers)
     scheduler = _scheduler_arg(args.scheduler)
-    sigma = float_arg("sigma", args.sigma)
-    from ._validation import check_choice
-
-    sampler = check_choice("sampler", args.sampler, ("exact", "brute"))
+    sampler = check_choice("sampler", args.sampler, model.samplers)
     bar = _ProgressBar("simulate") if not args.quiet else None
     with _executor(scheduler, workers) as (executor, workers):
-        result = model.simulation().simulate(
-            sizes, chains, seed=seed, sampler=sampler, estimator=estimator, sigma=sigma, workers=workers,
-            executor=executor, progress=(lambda done, total: bar.update("chains", done, total)) if bar else None,
+        result = model.run_simulation(
+            params, chains, seed=seed, sampler=sampler, workers=workers, executor=executor,
+            progress=(lambda done, total: bar.update("chains", done, total)) if bar else None,
         )
     if bar:
         bar.close()
-    obj = result.to_dict()
+    obj = {"model": model.name, **model.params_json(params), **result.to_dict()}
     obj["estimates"] = {
         k: {"value": _finite(v["value"]), "stderr": _finite(v["stderr"])} for k, v in obj["estimates"].items()
     }
-    obj["sigma"] = sigma
     if args.json:
         print(json.dumps(obj, indent=2))
         return 0
-    print(f"{model.name}: {len(sizes)} generations, sizes {_show_sizes(sizes)}, {estimator} estimator, "
-          f"{sampler} sampler, {chains:,} chains, seed {obj['seed']}")
-    rows = [[k, _num(v["value"]), _num(v["stderr"])] for k, v in obj["estimates"].items()]
-    print(_table(["statistic", "estimate (units of sigma)", "stderr"], rows))
+    print(f"{_header(model, params)}; {sampler} sampler, {chains:,} chains, seed {obj['seed']}")
+    units = {q.key: q.unit for q in model.quantities}
+    rows = [[k, units.get(k, "1"), _num(v["value"]), _num(v["stderr"])] for k, v in obj["estimates"].items()]
+    print(_table(["statistic", "unit", "estimate", "stderr"], rows))
     return 0
 
 
@@ -233,7 +317,6 @@ class _ProgressBar:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from ._validation import check_choice
     from .proofs.registry import registry
     from .proofs.verify import SCALES, verify
 
@@ -333,28 +416,25 @@ def _executor(scheduler: str | None, workers: int) -> Any:
     return opened()
 
 
-def _cmd_sweep(args: argparse.Namespace) -> int:
-    from ._validation import check_choice, min_size
-    from .sweep import parse_grid, run_sweep
+def _cmd_sweep(model: Model, args: argparse.Namespace) -> int:
+    from . import sweep
 
-    model = get_model(args.model)
-    estimator = check_estimator(args.estimator)
-    sizes_grid = parse_grid("sizes-grid", args.sizes_grid, minimum=min_size(estimator))
-    generations = parse_grid("generations", args.generations, minimum=1)
+    axes = sweep.parse_axes(model, args.grid, getattr(args, "sizes_grid", None), getattr(args, "generations", None))
+    params = {p.name: getattr(args, p.name) for p in model.parameters if getattr(args, p.name) is not None}
     chains = int_arg("chains", args.chains, minimum=2)
     seed = int_arg("seed", args.seed, minimum=0) if args.seed is not None else None
     order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
     chunk_size = int_arg("chunk-size", args.chunk_size, minimum=1) if args.chunk_size is not None else None
-    sampler = check_choice("sampler", args.sampler, ("exact", "brute"))
+    sampler = check_choice("sampler", args.sampler, model.samplers)
     workers = _workers_arg(args.workers)
     scheduler = _scheduler_arg(args.scheduler)
     bar = None if args.quiet else _ProgressBar("sweep")
     try:
         with _executor(scheduler, workers) as (executor, workers):
-            res = run_sweep(
-                args.out, model=model.name, sizes_grid=sizes_grid, generations=generations, chains=chains,
-                seed=seed, estimator=estimator, sampler=sampler, order=order, chunk_size=chunk_size,
-                executor=executor, workers=workers, progress=bar.update if bar else None,
+            res = sweep.run_sweep(
+                args.out, model=model.name, grid=axes, params=params, parse=True, chains=chains, seed=seed,
+                sampler=sampler, order=order, chunk_size=chunk_size, executor=executor, workers=workers,
+                progress=bar.update if bar else None,
             )
     except ModuleNotFoundError as exc:  # parquet without pyarrow
         raise ParameterError(str(exc)) from exc
@@ -366,22 +446,24 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         return 130
     if bar:
         bar.close()
-    n_cells = len(sizes_grid) * len(generations)
-    print(f"{model.name} sweep: {n_cells} cells (M in {','.join(map(str, sizes_grid))} x g in "
-          f"{','.join(map(str, generations))}), {estimator} estimator, {sampler} sampler, {chains:,} chains per "
-          f"cell, seed {res.seed}")
+    n_cells = len(res.cells)
+    axes_text = " x ".join(f"{name} in {'; '.join(map(sweep.value_text, values))}" for name, values in res.axes)
+    print(f"{model.name} sweep: {n_cells} cells ({axes_text}), {sampler} sampler, {chains:,} chains per cell, "
+          f"seed {res.seed}")
     print(f"computed {len(res.computed)} cells, resumed {len(res.resumed)}; {len(res.rows)} rows -> {res.path} "
           f"({res.format})")
     by_cell: dict[int, list[dict[str, Any]]] = {}
     for r in res.rows:
         by_cell.setdefault(r["cell"], []).append(r)
     rows = []
-    for cell in by_cell.values():
-        finite = [r for r in cell if math.isfinite(r["z"])]
+    for cell in res.cells:
+        cell_rows = by_cell.get(cell.index, [])
+        finite = [r for r in cell_rows if math.isfinite(r["z"])]
         worst = max(finite, key=lambda r: abs(r["z"]), default=None)
-        rows.append([str(cell[0]["M"]), str(cell[0]["g"]), f"{cell[0]['elapsed_s']:.2f}",
+        elapsed = cell_rows[0]["elapsed_s"] if cell_rows else float("nan")
+        rows.append([cell.label, str(cell_rows[0]["g"]) if cell_rows else "", f"{elapsed:.2f}",
                      "n/a" if worst is None else f"{worst['z']:+.2f}", "" if worst is None else worst["quantity"]])
-    print(_table(["M", "g", "seconds", "largest z", "quantity"], rows))
+    print(_table(["cell", "g", "seconds", "largest z", "quantity"], rows))
     from .numeric.stats import z_threshold
 
     n_tests = sum(1 for r in res.rows if math.isfinite(r["z"]))
@@ -392,13 +474,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# latex, plot
+# latex, plot, models
 
 
 def _cmd_latex(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ._validation import check_choice
     from .export.appendix import write_paper
     from .export.evidence import load_report
     from .proofs.registry import registry
@@ -433,24 +514,16 @@ def _cmd_latex(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_plot(args: argparse.Namespace) -> int:
-    from ._validation import check_choice
+def _cmd_plot(model: Model, args: argparse.Namespace) -> int:
+    from .export.plot import FORMATS, plot_model
 
-    model = get_model(args.model)
-    estimator = check_estimator(args.estimator)
-    sizes = check_sizes(parse_sizes(args.sizes), estimator)
-    from .export.plot import FORMATS, plot_gaussian1d
-
-    plotters = {"gaussian1d": plot_gaussian1d}
-    plot = plotters.get(model.name)
-    if plot is None:  # pragma: no cover - every registered model has figures today
-        raise ParameterError(f"model must be one of {', '.join(plotters)} for plot (got {args.model!r})")
+    params = _params(model, args)
     fmt = check_choice("format", args.format, FORMATS)
     chains = int_arg("chains", args.chains, minimum=2)
     seed = int_arg("seed", args.seed, minimum=0)
     order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
     try:
-        paths = plot(sizes, args.out, fmt=fmt, chains=chains, seed=seed, estimator=estimator, order=order)
+        paths = plot_model(model.name, params, args.out, fmt=fmt, chains=chains, seed=seed, order=order)
     except ImportError as exc:
         raise ParameterError(str(exc)) from None
     for path in paths:
@@ -458,40 +531,45 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_models(args: argparse.Namespace) -> int:
+    models = [get_model(name) for name in model_names()]
+    if args.json:
+        print(json.dumps({"models": [m.describe() for m in models]}, indent=2))
+        return 0
+    for m in models:
+        print(f"{m.name}: {m.description}")
+        for p in m.parameters:
+            default = "required" if p.required else f"default {_show(p.default)}"
+            print(f"  {p.option:<22} {p.constraint()}; {default}. {p.help}")
+        keys = ", ".join(q.key + ("" if q.exact else " (simulation)") for q in m.quantities)
+        print(f"  quantities: {keys}")
+        print(f"  samplers: {', '.join(m.samplers)}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------------------
 # entry point
 
+_MODEL_COMMANDS: dict[str, tuple[str, Callable[[Model, argparse.Namespace], int]]] = {
+    "theory": ("exact closed forms and series of a model", _cmd_theory),
+    "simulate": ("Monte Carlo simulation of a model", _cmd_simulate),
+    "sweep": ("theory and simulation over a grid of any declared parameters, as a resumable table", _cmd_sweep),
+    "plot": ("figures: theory curves with Monte Carlo bands over generations (matplotlib)", _cmd_plot),
+}
+
 
 def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser.  A model command (theory, simulate, sweep, plot) takes the model name, then
+    options parsed by :func:`_model_parser` from that model's declaration (see :func:`main`)."""
+    names = ", ".join(model_names())
     parser = _Parser(prog="modelcollapse", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"modelcollapse {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("theory", help="exact closed forms and 1/M series of a model")
-    p.add_argument("model", help="model name, e.g. gaussian1d")
-    p.add_argument("--sizes", required=True, help="M_0,...,M_{g-1}; SIZExCOUNT repeats (20x50)")
-    p.add_argument("--sigma", default=1.0, help="standard deviation of the original data (default 1)")
-    p.add_argument("--estimator", default="unbiased", help=f"variance estimator: {' | '.join(ESTIMATORS)}")
-    p.add_argument("--order", default=2, help="series order: keep terms of total degree <= ORDER in 1/M_i")
-    p.add_argument("--digits", default=17, help="significant digits (strings in JSON above 17)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--latex", action="store_true", help="print the closed forms as LaTeX")
-    p.set_defaults(func=_cmd_theory)
-
-    p = sub.add_parser("simulate", help="Monte Carlo simulation of a model")
-    p.add_argument("model", help="model name, e.g. gaussian1d")
-    p.add_argument("--sizes", required=True, help="M_0,...,M_{g-1}; SIZExCOUNT repeats (20x50)")
-    p.add_argument("--chains", required=True, help="number of independent chains (>= 2)")
-    p.add_argument("--seed", default=None, help="seed (non-negative integer); default: fresh entropy, printed")
-    p.add_argument("--sampler", default="exact", help="exact (Cochran, O(1) per generation) | brute (draws M_i points)")
-    p.add_argument("--estimator", default="unbiased", help=f"variance estimator: {' | '.join(ESTIMATORS)}")
-    p.add_argument("--sigma", default=1.0, help="standard deviation of the original data (default 1)")
-    p.add_argument("--workers", default=None, help="local worker processes, or Dask workers with --scheduler "
-                   "local (default: one per core; the result does not depend on it)")
-    p.add_argument("--scheduler", default=None, help=_SCHEDULER_HELP)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_simulate)
+    for command, (help_text, _) in _MODEL_COMMANDS.items():
+        # listed here for `modelcollapse --help`; main() parses these commands in two stages
+        p = sub.add_parser(command, help=help_text)
+        p.add_argument("model", help=f"model name: {names}")
 
     p = sub.add_parser("verify", help="check every claim: derivation, series order, Monte Carlo")
     p.add_argument("claims", nargs="*", help="claim ids (default: all)")
@@ -505,24 +583,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save", default=DEFAULT_EVIDENCE, help=f"where to keep the report for `latex` (default {DEFAULT_EVIDENCE}; '' to skip)")
     p.set_defaults(func=_cmd_verify)
 
-    p = sub.add_parser("sweep", help="theory and simulation over a grid of sizes and generations, as a table")
-    p.add_argument("model", help="model name, e.g. gaussian1d")
-    p.add_argument("--sizes-grid", required=True, help="constant sample sizes M, one cell each: 10,20,50")
-    p.add_argument("--generations", required=True, help="numbers of fits g, one cell each: 1,5,20")
-    p.add_argument("--chains", required=True, help="chains per cell (>= 2)")
-    p.add_argument("--out", required=True, help="FILE.csv, or FILE.parquet (needs the 'io' extra); resumes a "
-                   "partial FILE of the same sweep")
-    p.add_argument("--seed", default=None, help="master seed; default: the seed in --out when resuming, else "
-                   "fresh entropy (printed)")
-    p.add_argument("--estimator", default="unbiased", help=f"variance estimator: {' | '.join(ESTIMATORS)}")
-    p.add_argument("--sampler", default="exact", help="exact | brute")
-    p.add_argument("--order", default=2, help="order of the 1/M series column (default 2)")
-    p.add_argument("--chunk-size", default=None, help="chains per chunk (default: the model's)")
-    p.add_argument("--workers", default=None, help="local worker processes (default: one per core)")
-    p.add_argument("--scheduler", default=None, help=_SCHEDULER_HELP)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_sweep)
-
     p = sub.add_parser("latex", help="LaTeX for papers: claim fragments, a compilable appendix, references.bib")
     p.add_argument("claims", nargs="*", help="claim ids (default: all)")
     p.add_argument("--out", required=True, help="directory: claims/<id>.tex, appendix.tex, appendix.aux, references.bib")
@@ -533,16 +593,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no note on stderr when claims are verified now")
     p.set_defaults(func=_cmd_latex)
 
-    p = sub.add_parser("plot", help="figures: theory curves with Monte Carlo bands over generations (matplotlib)")
-    p.add_argument("model", help="model name, e.g. gaussian1d")
-    p.add_argument("--sizes", required=True, help="M_0,...,M_{g-1}; SIZExCOUNT repeats (100x200)")
-    p.add_argument("--out", required=True, help="directory for var_x, w2, log_sigma2 and trajectories figures")
-    p.add_argument("--format", default="png", help="png (default) | pdf | svg")
-    p.add_argument("--chains", default=20_000, help="Monte Carlo chains (default 20000)")
-    p.add_argument("--seed", default=str(DEFAULT_VERIFY_SEED), help=f"seed (default {DEFAULT_VERIFY_SEED})")
-    p.add_argument("--estimator", default="unbiased", help=f"variance estimator: {' | '.join(ESTIMATORS)}")
-    p.add_argument("--order", default=2, help="order of the series curves in 1/M_i (default 2)")
-    p.set_defaults(func=_cmd_plot)
+    p = sub.add_parser("models", help="every model with its parameters, defaults and quantities")
+    p.add_argument("--json", action="store_true", help="print one JSON object with a 'models' list")
+    p.set_defaults(func=_cmd_models)
 
     for register in _EXTRA_COMMANDS:
         register(sub)
@@ -552,14 +605,47 @@ def build_parser() -> argparse.ArgumentParser:
 _EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
+def _command_help(command: str) -> str:
+    help_text = _MODEL_COMMANDS[command][0]
+    lines = [f"usage: modelcollapse {command} MODEL [options]", "", help_text + ".", "", "models:"]
+    lines += [f"  {name:<14} {get_model(name).description}" for name in model_names()]
+    lines += ["", f"`modelcollapse {command} MODEL --help` lists the options a model declares."]
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str]) -> tuple[Model | None, argparse.Namespace]:
+    """Parse a command line: ``(model, options)`` for a model command (its options parsed from the model's
+    declaration), ``(None, options)`` otherwise.  Raises :class:`ParameterError` for an unknown model;
+    argparse errors exit with status 2."""
+    argv = list(argv)
+    parser = build_parser()
+    command = argv[0] if argv else None
+    if command not in _MODEL_COMMANDS:
+        return None, parser.parse_args(argv)
+    # stage 1: the model; stage 2: the options it declares
+    if len(argv) < 2 or argv[1].startswith("-"):
+        if len(argv) >= 2 and argv[1] in ("-h", "--help"):
+            print(_command_help(command))
+            parser.exit(0)
+        parser.exit(EXIT_USAGE, f"modelcollapse {command}: error: the following arguments are required: "
+                    f"MODEL (one of {', '.join(model_names())})\n")
+    model = get_model(argv[1])
+    args = _model_parser(command, model, optional=command == "sweep").parse_args(argv[2:])
+    args.command = command
+    return model, args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv else None
     try:
+        model, args = parse_args(argv)
+        if model is not None:
+            return int(_MODEL_COMMANDS[args.command][1](model, args) or 0)
         return int(args.func(args) or 0)
     except ParameterError as exc:
-        print(f"modelcollapse {args.command}: error: {exc}", file=sys.stderr)
+        print(f"modelcollapse {command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. piped into head
         return 0

@@ -1,24 +1,25 @@
-r"""Sweeps: theory and simulation over a grid of sizes and generations, as one tidy, resumable table.
+r"""Sweeps: theory and simulation over a grid of any declared parameters, as one tidy, resumable table.
 
-A sweep of the 1-D Gaussian model runs every cell :math:`(M, g)` of ``sizes_grid x generations`` (the
-constant schedule :math:`M_0 = \dots = M_{g-1} = M`): the exact value and the order-``order`` 1/M series
-of every quantity (mpmath), and a Monte Carlo estimate with its standard error and
-:math:`z = (\hat\theta - \theta_{\text{exact}})/\mathrm{se}`.  The table has one row per
-(cell, quantity) -- the tidy long form -- with provenance columns (seed, chains, chunk size, package
-and library versions), all values in units of :math:`\sigma`.
+A sweep of a model runs every cell of the product of its grid axes (``--grid NAME=V1;V2``; for a model
+with a schedule of sample sizes also ``--sizes-grid M1,M2 --generations G1,G2``, the constant schedules
+:math:`M_0 = \dots = M_{g-1} = M`), every other parameter fixed: the exact value and the series of every
+quantity (mpmath; empty where the model has none), and a Monte Carlo estimate with its standard error and
+:math:`z = (\hat\theta - \theta_{\text{exact}})/\mathrm{se}`.  The table has one row per (cell,
+quantity) -- the tidy long form -- with a column per model parameter and provenance columns (seed,
+chains, chunk size, package and library versions), values in the quantities' units.
 
-Randomness: cell ``k`` (its position in the grid, sizes outer, generations inner) simulates with child
-``k`` of ``SeedSequence(seed)``, and its chunks with the children of that child, so a cell's numbers
-depend only on ``(seed, k, chains, chunk_size)`` -- not on the executor, the workers, or which cells
-were computed in an earlier, interrupted run.
+Randomness: cell ``k`` (its position in the grid, first axis outermost) simulates with child ``k`` of
+``SeedSequence(seed)``, and its chunks with the children of that child, so a cell's numbers depend only
+on ``(seed, k, chains, chunk_size)`` -- not on the executor, the workers, or which cells were computed in
+an earlier, interrupted run.
 
 Files: ``.csv`` (no extra dependency) or ``.parquet`` (needs ``pyarrow``, the ``io`` extra).  Rows are
 appended to the CSV (for parquet: to a ``FILE.partial.csv`` journal) and flushed after every finished
 cell; a run that is interrupted, or killed mid-write, resumes with the same call: complete cells are
 read back and skipped, a torn last cell is recomputed.
 
-This is the orchestration layer on top of :mod:`modelcollapse.symbolic` and :mod:`modelcollapse.numeric`
-and the only one that writes tables; progress is reported through a callback, never printed.
+This is the orchestration layer on top of the models' declarations (:mod:`modelcollapse.models`) and the
+only one that writes tables; progress is reported through a callback, never printed.  It names no model.
 """
 
 from __future__ import annotations
@@ -27,30 +28,36 @@ import concurrent.futures as cf
 import contextlib
 import csv
 import io
+import itertools
 import math
 import os
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._validation import MAX_GENERATIONS, ParameterError, check_estimator, check_integer, min_size
-from .models import get_model
+from ._validation import MAX_GENERATIONS, ParameterError, check_choice, check_integer
+from .models import Model, get_model
+
+DEFAULT_CHUNK = 1 << 15
+"""Chains per chunk when ``chunk_size`` is not given (part of what fixes the random numbers)."""
 
 __all__ = [
-    "COLUMNS",
     "FORMATS",
     "Cell",
     "SweepResult",
     "cells",
+    "columns",
+    "parse_axes",
     "parse_grid",
     "read_table",
     "run_sweep",
     "same_table",
+    "value_text",
 ]
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
@@ -58,12 +65,8 @@ FORMATS = {".csv": "csv", ".parquet": "parquet"}
 
 PARQUET_HINT = "writing parquet needs pyarrow: pip install 'modelcollapse[io]' (or write a .csv file)"
 
-_INT = ("M", "g", "cell", "series_order", "chains", "chunk_size")
-_FLOAT = ("exact", "series", "estimate", "stderr", "z", "elapsed_s")
-COLUMNS = (
-    "model",
-    "estimator",
-    "sampler",
+_HEAD = ("model", "sampler")
+_BODY = (
     "M",
     "g",
     "quantity",
@@ -86,22 +89,36 @@ COLUMNS = (
     "finished_utc",
     "elapsed_s",
 )
-"""Columns of a sweep table, in order.  ``seed`` is a string (entropy may exceed 64 bits)."""
-
-_RUN_KEY = ("model", "estimator", "sampler", "series_order", "seed", "chains", "chunk_size")
-"""Columns that must agree between a table on disk and the sweep resuming it."""
+_INT = ("g", "cell", "series_order", "chains", "chunk_size")
+_OPTIONAL_INT = ("M",)
+_FLOAT = ("exact", "series", "estimate", "stderr", "z", "elapsed_s")
+_RUN = ("model", "sampler", "series_order", "seed", "chains", "chunk_size")
+"""Columns that must agree between a table on disk and the sweep resuming it (with the fixed parameters)."""
 
 _VOLATILE = ("finished_utc", "elapsed_s")
 """Columns that differ between two runs of the same sweep (everything else is reproducible)."""
 
 
+def columns(model: str | Model) -> tuple[str, ...]:
+    """Columns of a sweep table of ``model``: model, sampler, one per declared parameter, then ``M`` (the
+    constant sample size, empty for other schedules), ``g`` (the number of fits), the quantity, its
+    exact, series and Monte Carlo values, and provenance.  ``seed`` is a string (entropy may exceed 64 bits).
+
+    >>> columns("gaussian1d")[:7]
+    ('model', 'sampler', 'sizes', 'estimator', 'sigma', 'M', 'g')
+    """
+    spec = model if isinstance(model, Model) else get_model(model)
+    return (*_HEAD, *(p.name for p in spec.parameters), *_BODY)
+
+
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One grid point: constant size ``M`` for ``g`` generations; ``index`` is its position (its seed)."""
+    """One grid point: ``values`` of the axes (parsed), ``index`` its position (its seed), ``label`` as
+    printed and stored."""
 
     index: int
-    M: int
-    g: int
+    values: tuple[tuple[str, Any], ...]
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +134,15 @@ class SweepResult:
     seed : int
         Entropy of the master SeedSequence (pass it again to resume or reproduce).
     rows : tuple of dict
-        The whole table, ordered by cell then quantity (:data:`COLUMNS` keys).
+        The whole table, ordered by cell then quantity (:func:`columns` keys).
     computed : tuple of int
         Cells simulated by this call.
     resumed : tuple of int
         Cells read back from the file and skipped.
+    cells : tuple of Cell
+        The grid.
+    axes : tuple of (str, tuple)
+        The grid axes and their values.
     """
 
     path: Path
@@ -130,6 +151,8 @@ class SweepResult:
     rows: tuple[dict[str, Any], ...]
     computed: tuple[int, ...]
     resumed: tuple[int, ...]
+    cells: tuple[Cell, ...] = ()
+    axes: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
 
 def parse_grid(name: str, text: str, *, minimum: int = 1) -> tuple[int, ...]:
@@ -164,19 +187,86 @@ def _check_axis(name: str, values: object, minimum: int) -> tuple[int, ...]:
     out = tuple(check_integer(f"{name}[{i}]", v, minimum=minimum, maximum=maximum) for i, v in enumerate(values))
     if not out:
         raise ParameterError(f"{name} must hold at least one value (got an empty grid)")
-    dup = sorted({v for v in out if out.count(v) > 1})
-    if dup:
-        raise ParameterError(f"{name} must not repeat a value (got {', '.join(map(str, dup))} more than once)")
+    _no_repeats(name, out)
     return out
 
 
-def cells(sizes_grid: Sequence[int], generations: Sequence[int]) -> tuple[Cell, ...]:
-    """The grid in seed order: sizes outer, generations inner.
+def _no_repeats(name: str, values: Sequence[Any]) -> None:
+    dup = [v for n, v in enumerate(values) if v in values[:n]]
+    if dup:
+        shown = ", ".join(value_text(v) for v in dict.fromkeys(dup))
+        raise ParameterError(f"{name} must not repeat a value (got {shown} more than once)")
 
-    >>> [(c.index, c.M, c.g) for c in cells([10, 20], [1, 5])]
-    [(0, 10, 1), (1, 10, 5), (2, 20, 1), (3, 20, 5)]
+
+def _schedule_axis(model: Model, sizes_grid: Any, generations: Any, *, parse: bool) -> tuple[str, tuple[Any, ...]]:
+    """The legacy axes ``sizes_grid x generations`` as one axis of the model's schedule parameter."""
+    schedule = [p for p in model.parameters if p.kind == "sizes"]
+    if not schedule:
+        raise ParameterError(f"sizes-grid and generations need a model with a schedule of sample sizes (got {model.name})")
+    if (sizes_grid is None) != (generations is None):
+        raise ParameterError("sizes-grid and generations must be given together (got only one of them)")
+    if parse:
+        ms = parse_grid("sizes-grid", sizes_grid, minimum=1)
+        gs = parse_grid("generations", generations, minimum=1)
+    else:
+        ms = _check_axis("sizes_grid", sizes_grid, 1)
+        gs = _check_axis("generations", generations, 1)
+    return schedule[0].name, tuple((m,) * g for m in ms for g in gs)
+
+
+def parse_axes(
+    model: Model, grid: Sequence[str], sizes_grid: str | None = None, generations: str | None = None
+) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """Command-line grid axes: ``NAME=V1;V2;...`` (``,`` also separates single numbers and names), plus
+    the legacy ``--sizes-grid``/``--generations`` schedule axis.  Values are parsed by the declarations.
+
+    >>> m = get_model("gaussian1d")
+    >>> parse_axes(m, ["estimator=unbiased,mle"], "5", "1,2")
+    (('sizes', ((5,), (5, 5))), ('estimator', ('unbiased', 'mle')))
     """
-    return tuple(Cell(i * len(generations) + j, m, g) for i, m in enumerate(sizes_grid) for j, g in enumerate(generations))
+    axes: list[tuple[str, tuple[Any, ...]]] = []
+    if sizes_grid is not None or generations is not None:
+        axes.append(_schedule_axis(model, sizes_grid, generations, parse=True))
+    for spec in grid:
+        name, sep, text = str(spec).partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or not name:
+            raise ParameterError(f"grid must be NAME=VALUES, e.g. estimator=unbiased,mle (got {spec!r})")
+        p = model.parameter(name)
+        if not p.grid:
+            raise ParameterError(f"grid axis {name} is not allowed: that parameter cannot vary in a sweep")
+        single = p.kind in ("int", "float", "choice", "str")
+        items = [t.strip() for t in (text.replace(",", ";") if single else text).split(";")]
+        if not any(items):
+            raise ParameterError(f"grid axis {name} must hold at least one value (got {text!r})")
+        axes.append((name, tuple(p.parse(t) for t in items)))
+    return tuple(axes)
+
+
+def cells(axes: Sequence[tuple[str, Sequence[Any]]]) -> tuple[Cell, ...]:
+    """The grid in seed order: the first axis outermost.
+
+    >>> [(c.index, c.label) for c in cells([("sizes", [(10,), (10, 10)]), ("estimator", ["unbiased", "mle"])])]
+    [(0, 'sizes=10, estimator=unbiased'), (1, 'sizes=10, estimator=mle'), (2, 'sizes=10x2, estimator=unbiased'), (3, 'sizes=10x2, estimator=mle')]
+    """
+    names = [name for name, _ in axes]
+    combos = itertools.product(*(values for _, values in axes)) if axes else [()]
+    out = []
+    for index, combo in enumerate(combos):
+        values = tuple(zip(names, combo, strict=True))
+        out.append(Cell(index, values, ", ".join(f"{n}={value_text(v)}" for n, v in values)))
+    return tuple(out)
+
+
+def value_text(value: Any) -> str:
+    """A parameter value as stored in the table: schedules compact (``10x5``), lists comma-joined."""
+    if isinstance(value, (tuple, list)):
+        if len(value) > 1 and len(set(value)) == 1:
+            return f"{value_text(value[0])}x{len(value)}"
+        return ",".join(value_text(v) for v in value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
 
 
 def _versions() -> dict[str, str]:
@@ -216,19 +306,34 @@ def _pyarrow() -> Any:
 
 
 def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
-def _parse_row(record: Sequence[str]) -> dict[str, Any]:
-    row: dict[str, Any] = dict(zip(COLUMNS, record, strict=True))
+def _is_table(cols: Sequence[str]) -> bool:
+    cols = tuple(cols)
+    return len(cols) >= len(_HEAD) + len(_BODY) and cols[: len(_HEAD)] == _HEAD and cols[-len(_BODY) :] == _BODY
+
+
+def _parse_row(cols: Sequence[str], record: Sequence[str]) -> dict[str, Any]:
+    row: dict[str, Any] = dict(zip(cols, record, strict=True))
     for k in _INT:
         row[k] = int(row[k])
+    for k in _OPTIONAL_INT:
+        row[k] = int(row[k]) if row[k] != "" else None
     for k in _FLOAT:
         row[k] = float(row[k])
     return row
 
 
-def _read_csv(path: Path) -> list[dict[str, Any]]:
+def _not_a_table(path: Path, what: str) -> ParameterError:
+    return ParameterError(
+        f"{path} exists and is not a modelcollapse sweep table (its {what} differ); choose another output file or remove it"
+    )
+
+
+def _read_csv(path: Path, expected: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Rows of a sweep CSV; a torn last line (no newline, wrong field count) is dropped."""
     text = path.read_text(encoding="utf-8")
     if not text.strip():
@@ -241,57 +346,53 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
     header = next(reader, None)
     if header is None and not complete:  # torn header: nothing was written yet
         return []
-    if tuple(header or ()) != COLUMNS:
-        raise ParameterError(
-            f"{path} exists and is not a modelcollapse sweep table (its header differs); "
-            "choose another output file or remove it"
-        )
+    header = tuple(header or ())
+    if not _is_table(header) or (expected is not None and header != tuple(expected)):
+        raise _not_a_table(path, "header")
     rows = []
     for record in reader:
         try:
-            rows.append(_parse_row(record))
+            rows.append(_parse_row(header, record))
         except ValueError:  # torn or edited line: the cell is recomputed
             continue
     return rows
 
 
-def _write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+def _write_csv(path: Path, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
     """Write header and rows atomically (temporary file, then rename)."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(COLUMNS)
-        w.writerows([_cell_text(r[k]) for k in COLUMNS] for r in rows)
+        w.writerow(cols)
+        w.writerows([_cell_text(r[k]) for k in cols] for r in rows)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
-def _append_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+def _append_csv(path: Path, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
     """Append one cell's rows in one write, flushed to disk."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows([_cell_text(r[k]) for k in COLUMNS] for r in rows)
+    csv.writer(buf, lineterminator="\n").writerows([_cell_text(r[k]) for k in cols] for r in rows)
     with path.open("a", encoding="utf-8", newline="") as f:
         f.write(buf.getvalue())
         f.flush()
         os.fsync(f.fileno())
 
 
-def _read_parquet(path: Path) -> list[dict[str, Any]]:
+def _read_parquet(path: Path, expected: Sequence[str] | None = None) -> list[dict[str, Any]]:
     pa = _pyarrow()
     table = pa.parquet.read_table(path)
-    if tuple(table.column_names) != COLUMNS:
-        raise ParameterError(
-            f"{path} exists and is not a modelcollapse sweep table (its columns differ); "
-            "choose another output file or remove it"
-        )
+    names = tuple(table.column_names)
+    if not _is_table(names) or (expected is not None and names != tuple(expected)):
+        raise _not_a_table(path, "columns")
     return table.to_pylist()
 
 
-def _write_parquet(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+def _write_parquet(path: Path, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
     pa = _pyarrow()
-    types = {k: pa.int64() for k in _INT} | {k: pa.float64() for k in _FLOAT}
-    schema = pa.schema([(k, types.get(k, pa.string())) for k in COLUMNS])
+    types = {k: pa.int64() for k in (*_INT, *_OPTIONAL_INT)} | {k: pa.float64() for k in _FLOAT}
+    schema = pa.schema([(k, types.get(k, pa.string())) for k in cols])
     table = pa.Table.from_pylist(list(rows), schema=schema)
     tmp = path.with_name(path.name + ".tmp")
     pa.parquet.write_table(table, tmp)
@@ -308,7 +409,7 @@ def read_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        Keys :data:`COLUMNS`.
+        Keys :func:`columns` of the table's model.
 
     Raises
     ------
@@ -327,47 +428,58 @@ def _journal(path: Path, fmt: str) -> Path:
     return path if fmt == "csv" else path.with_name(path.name + ".partial.csv")
 
 
-def _existing_rows(path: Path, fmt: str) -> list[dict[str, Any]]:
+def _existing_rows(path: Path, fmt: str, cols: Sequence[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     if fmt == "parquet" and path.is_file():
-        rows += _read_parquet(path)
+        rows += _read_parquet(path, cols)
     journal = _journal(path, fmt)
     if journal.is_file():
-        rows += _read_csv(journal)
+        rows += _read_csv(journal, cols)
     return rows
 
 
 def _resumable(
-    rows: list[dict[str, Any]], run: dict[str, Any], grid: tuple[Cell, ...], quantities: Sequence[str], path: Path
+    rows: list[dict[str, Any]],
+    run: dict[str, Any],
+    grid: tuple[Cell, ...],
+    axis_names: Sequence[str],
+    quantities: Sequence[str],
+    path: Path,
 ) -> dict[int, list[dict[str, Any]]]:
     """Complete cells of ``rows`` (all quantities present), checked against this sweep's parameters."""
     by_index = {c.index: c for c in grid}
     found: dict[int, dict[str, dict[str, Any]]] = {}
     for row in rows:
-        for k in _RUN_KEY:
-            if row[k] != run[k]:
+        for k, v in run.items():
+            if row[k] != v:
                 raise ParameterError(
-                    f"{path} holds a different sweep ({k} {row[k]!r}, this run {run[k]!r}); "
+                    f"{path} holds a different sweep ({k} {row[k]!r}, this run {v!r}); "
                     "resume with the same parameters, or choose another output file"
                 )
         cell = by_index.get(row["cell"])
-        if cell is None or (cell.M, cell.g) != (row["M"], row["g"]):
+        if cell is None or any(row[name] != value_text(value) for name, value in cell.values):
+            held = ", ".join(f"{name}={row[name]}" for name in axis_names)
             raise ParameterError(
-                f"{path} holds cell {row['cell']} (M={row['M']}, g={row['g']}), which is not at that position "
-                "in this grid; resume with the same sizes and generations, or choose another output file"
+                f"{path} holds cell {row['cell']} ({held}), which is not at that position in this grid; "
+                "resume with the same grid, or choose another output file"
             )
         if row["quantity"] in quantities:
             found.setdefault(cell.index, {})[row["quantity"]] = row
     return {i: [qs[q] for q in quantities] for i, qs in found.items() if len(qs) == len(quantities)}
 
 
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
 def _cell_rows(
     cell: Cell,
+    spec: Model,
+    params: dict[str, Any],
     run: dict[str, Any],
-    theory: Any,
-    series: dict[str, Any],
-    simulation: Any,
     *,
+    order: int,
+    sampler: str,
     executor: cf.Executor | None,
     workers: int | None,
     progress: Callable[[int, int], object] | None,
@@ -376,36 +488,40 @@ def _cell_rows(
     import numpy as np
 
     t0 = time.perf_counter()
-    sizes = [cell.M] * cell.g
-    res = simulation.simulate(
-        sizes,
+    theory = spec.run_theory(params, order=order, digits=17)
+    res = spec.run_simulation(
+        params,
         run["chains"],
         seed=np.random.SeedSequence(int(run["seed"]), spawn_key=(cell.index,)),
-        sampler=run["sampler"],
-        estimator=run["estimator"],
+        sampler=sampler,
         chunk_size=run["chunk_size"],
         executor=executor,
         workers=workers,
         progress=progress,
     )
     est = res.estimates()
+    schedule = [p.name for p in spec.parameters if p.kind == "sizes"]
+    sizes = params[schedule[0]] if schedule else ()
+    constant = sizes[0] if sizes and len(set(sizes)) == 1 else None
     rows = []
-    for q in theory.QUANTITIES:
-        exact = float(theory.evaluate(q, sizes, run["estimator"], dps=17))
-        approx = float(series[q].evaluate(sizes, 17))
-        e = est[q]
-        z = (e.value - exact) / e.stderr if e.stderr > 0 and math.isfinite(e.stderr) else math.nan
+    for q in spec.quantities:
+        exact = _float(theory.exact.get(q.key))
+        approx = _float(theory.series.get(q.key))
+        e = est.get(q.key)
+        value, stderr = (math.nan, math.nan) if e is None else (float(e.value), float(e.stderr))
+        z = (value - exact) / stderr if stderr > 0 and math.isfinite(stderr) else math.nan
         if not math.isfinite(z):
             z = math.nan
         rows.append({
             **run,
-            "M": cell.M,
-            "g": cell.g,
-            "quantity": q,
+            **{p.name: value_text(params[p.name]) for p in spec.parameters},
+            "M": constant,
+            "g": spec.generations(params),
+            "quantity": q.key,
             "exact": exact,
             "series": approx,
-            "estimate": float(e.value),
-            "stderr": float(e.stderr),
+            "estimate": value,
+            "stderr": stderr,
             "z": float(z),
             "cell": cell.index,
             **versions,
@@ -415,52 +531,61 @@ def _cell_rows(
     for r in rows:
         r["finished_utc"] = stamp
         r["elapsed_s"] = elapsed
-    return [{k: r[k] for k in COLUMNS} for r in rows]
+    return rows
 
 
 def run_sweep(
     out: str | os.PathLike[str],
     *,
-    sizes_grid: Sequence[int],
-    generations: Sequence[int],
+    model: str,
     chains: int,
-    model: str = "gaussian1d",
+    grid: Sequence[tuple[str, Sequence[Any]]] = (),
+    params: Mapping[str, Any] | None = None,
+    sizes_grid: Sequence[int] | None = None,
+    generations: Sequence[int] | None = None,
+    parse: bool = False,
     seed: int | None = None,
-    estimator: str = "unbiased",
     sampler: str = "exact",
     order: int = 2,
     chunk_size: int | None = None,
     executor: cf.Executor | None = None,
     workers: int | None = 1,
     progress: Callable[[str, int, int], object] | None = None,
+    **fixed: Any,
 ) -> SweepResult:
-    r"""Run theory and simulation over ``sizes_grid x generations`` and write the tidy table to ``out``.
+    r"""Run theory and simulation over the grid and write the tidy table to ``out``.
 
-    If ``out`` already holds rows of the same sweep (same model, estimator, sampler, series order,
-    seed, chains and chunk size, same grid), their complete cells are kept and not recomputed, so an
+    If ``out`` already holds rows of the same sweep (same model, sampler, series order, seed, chains, chunk
+    size and fixed parameters, same grid), their complete cells are kept and not recomputed, so an
     interrupted sweep resumes by calling this again with the same arguments.
 
     Parameters
     ----------
     out : str or path-like
         ``*.csv``, or ``*.parquet`` (needs ``pyarrow``).  Parent directories are created.
-    sizes_grid : sequence of int
-        Distinct constant sample sizes :math:`M` (``>= 2``, or ``>= 1`` for ``"mle"``).
-    generations : sequence of int
-        Distinct numbers of fits :math:`g \ge 1`.
+    model : str
+        A registered model name (see :mod:`modelcollapse.models`).
     chains : int
         Chains per cell, ``>= 2``.
-    model : str
-        A model name (see :mod:`modelcollapse.models`).
+    grid : sequence of (name, values)
+        The axes: a declared parameter (``grid=True``) and its distinct values; the first axis is outermost.
+    params : mapping, optional
+        Fixed values of the other parameters (defaults apply to those not given); also as keyword
+        arguments (``estimator="mle"``).
+    sizes_grid, generations : sequence of int, optional
+        For a model with a schedule of sample sizes: an axis of the constant schedules ``(M,) * g``, sizes
+        outer, generations inner (placed before ``grid``).
+    parse : bool
+        Values of ``params`` and the grid are command-line text, parsed by the declarations.
     seed : int, optional
         Master seed (non-negative).  ``None``: the seed of the table in ``out`` when there is one (resume),
         otherwise fresh entropy (recorded in the table and the result).
-    estimator : {"unbiased", "mle"}
-    sampler : {"exact", "brute"}
+    sampler : str
+        One of the model's samplers.
     order : int
-        Order of the 1/M series in the ``series`` column.
+        Order of the series in the ``series`` column.
     chunk_size : int, optional
-        Chains per chunk (part of what determines the random numbers); the model's default otherwise.
+        Chains per chunk (part of what determines the random numbers); 32768 otherwise.
     executor : concurrent.futures.Executor, optional
         Runs the chunk jobs (e.g. a Dask cluster's executor); used, never shut down.
     workers : int or None
@@ -484,10 +609,10 @@ def run_sweep(
     --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "sweep.csv"
-    >>> res = run_sweep(path, sizes_grid=[10, 20], generations=[1, 3], chains=2_000, seed=7)
+    >>> res = run_sweep(path, model="gaussian1d", sizes_grid=[10, 20], generations=[1, 3], chains=2_000, seed=7)
     >>> len(res.rows), res.computed
     (32, (0, 1, 2, 3))
-    >>> again = run_sweep(path, sizes_grid=[10, 20], generations=[1, 3], chains=2_000, seed=7)
+    >>> again = run_sweep(path, model="gaussian1d", sizes_grid=[10, 20], generations=[1, 3], chains=2_000, seed=7)
     >>> again.computed, again.resumed
     ((), (0, 1, 2, 3))
     >>> row = res.rows[0]
@@ -501,71 +626,84 @@ def run_sweep(
     if fmt == "parquet":
         _pyarrow()
     spec = get_model(model)
-    estimator = check_estimator(estimator)
-    grid = cells(
-        _check_axis("sizes_grid", sizes_grid, min_size(estimator)), _check_axis("generations", generations, 1)
-    )
+    axes = list(grid)
+    if sizes_grid is not None or generations is not None:
+        axes.insert(0, _schedule_axis(spec, sizes_grid, generations, parse=False))
+    names = [name for name, _ in axes]
+    _no_repeats("grid axes", names)
+    checked_axes = []
+    for name, values in axes:
+        p = spec.parameter(name)
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise ParameterError(f"grid axis {name} must hold at least one value (got {values!r})")
+        values = tuple(p.check(v) for v in values)
+        _no_repeats(f"grid axis {name}", values)
+        checked_axes.append((name, values))
+    grid_cells = cells(checked_axes)
+    given = {k: v for k, v in {**dict(params or {}), **fixed}.items() if v is not None and k not in names}
+    if parse:
+        given = {k: spec.parameter(k).parse(v) for k, v in given.items()}
+    cell_params = {}
+    for cell in grid_cells:
+        try:
+            cell_params[cell.index] = spec.resolve({**given, **dict(cell.values)})
+        except ParameterError as exc:
+            raise ParameterError(f"cell {cell.label}: {exc}" if axes else str(exc)) from None
     chains = check_integer("chains", chains, minimum=2)
     order = check_integer("order", order, minimum=1)
-    simulation = spec.simulation()
-    if sampler not in simulation.SAMPLERS:
-        raise ParameterError(f"sampler must be one of {', '.join(simulation.SAMPLERS)} (got {sampler!r})")
-    chunk = simulation.DEFAULT_CHUNK_SIZE if chunk_size is None else check_integer("chunk_size", chunk_size, minimum=1)
+    sampler = check_choice("sampler", sampler, spec.samplers)
+    chunk = DEFAULT_CHUNK if chunk_size is None else check_integer("chunk_size", chunk_size, minimum=1)
     if executor is not None and not isinstance(executor, cf.Executor):
         raise ParameterError(f"executor must be a concurrent.futures.Executor or None (got {type(executor).__name__})")
     if workers is not None:
         check_workers(workers)
 
-    existing = _existing_rows(path, fmt)
+    cols = columns(spec)
+    existing = _existing_rows(path, fmt, cols)
     if seed is None:
         seed = int(existing[0]["seed"]) if existing else as_seed_sequence(None).entropy
     seed = check_integer("seed", seed, minimum=0)
-    run = {
-        "model": spec.name,
-        "estimator": estimator,
-        "sampler": sampler,
-        "series_order": order,
-        "seed": str(seed),
-        "chains": chains,
-        "chunk_size": chunk,
-    }
-    theory = spec.theory()
-    quantities = tuple(theory.QUANTITIES)
-    done = _resumable(existing, run, grid, quantities, path)
+    run = {"model": spec.name, "sampler": sampler, "series_order": order, "seed": str(seed), "chains": chains,
+           "chunk_size": chunk}
+    first = cell_params[grid_cells[0].index]
+    check_run = {**run, **{p.name: value_text(first[p.name]) for p in spec.parameters if p.name not in names}}
+    quantities = spec.quantity_keys
+    done = _resumable(existing, check_run, grid_cells, names, quantities, path)
 
     journal = _journal(path, fmt)
     journal.parent.mkdir(parents=True, exist_ok=True)
-    kept = [r for c in grid if c.index in done for r in done[c.index]]
-    _write_csv(journal, kept)  # drops torn lines and incomplete cells before appending
-    todo = [c for c in grid if c.index not in done]
+    kept = [r for c in grid_cells if c.index in done for r in done[c.index]]
+    _write_csv(journal, cols, kept)  # drops torn lines and incomplete cells before appending
+    todo = [c for c in grid_cells if c.index not in done]
     total = chains * len(todo)
     versions = _versions()
-    series = {q: theory.series(q, order, estimator) for q in quantities} if todo else {}
     computed = []
     if progress is not None:
-        progress(f"{len(done)} of {len(grid)} cells already in {path.name}", 0, total)
+        progress(f"{len(done)} of {len(grid_cells)} cells already in {path.name}", 0, total)
     pool_context = contextlib.nullcontext(executor) if executor is not None else process_pool(workers)
     with pool_context as pool:
         for n, cell in enumerate(todo):
-            stage = f"cell {cell.index + 1}/{len(grid)} (M={cell.M}, g={cell.g})"
-            base = n * chains
+            stage = f"cell {cell.index + 1}/{len(grid_cells)} ({cell.label})"
+            offset = n * chains
 
-            def tick(d: int, _t: int, stage: str = stage, base: int = base) -> None:
+            def tick(d: int, _t: int, stage: str = stage, offset: int = offset) -> None:
                 if progress is not None:
-                    progress(stage, base + d, total)
+                    progress(stage, offset + d, total)
 
             rows = _cell_rows(
-                cell, run, theory, series, simulation, executor=pool, workers=workers, progress=tick, versions=versions
+                cell, spec, cell_params[cell.index], run, order=order, sampler=sampler, executor=pool,
+                workers=workers, progress=tick, versions=versions,
             )
-            _append_csv(journal, rows)
+            rows = [{k: r[k] for k in cols} for r in rows]
+            _append_csv(journal, cols, rows)
             done[cell.index] = rows
             computed.append(cell.index)
-    table = tuple(r for c in grid for r in done[c.index])
+    table = tuple(r for c in grid_cells for r in done[c.index])
     if fmt == "parquet":
-        _write_parquet(path, table)
+        _write_parquet(path, cols, table)
         journal.unlink()
     else:
-        _write_csv(path, table)
+        _write_csv(path, cols, table)
     if progress is not None:
         progress("done", total, total)
     return SweepResult(
@@ -574,21 +712,25 @@ def run_sweep(
         seed=seed,
         rows=table,
         computed=tuple(computed),
-        resumed=tuple(c.index for c in grid if c.index not in computed),
+        resumed=tuple(c.index for c in grid_cells if c.index not in computed),
+        cells=grid_cells,
+        axes=tuple(checked_axes),
     )
 
 
 def same_table(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> bool:
     """Whether two sweep tables hold the same results (ignoring the time columns; nan equals nan).
 
-    >>> row = {k: 0 for k in COLUMNS}
+    >>> row = {k: 0 for k in columns("gaussian1d")}
     >>> same_table([row | {"z": float("nan"), "elapsed_s": 1.0}], [row | {"z": float("nan")}])
     True
     """
     if len(a) != len(b):
         return False
     for ra, rb in zip(a, b):
-        for k in COLUMNS:
+        if set(ra) != set(rb):
+            return False
+        for k in ra:
             if k in _VOLATILE:
                 continue
             x, y = ra[k], rb[k]

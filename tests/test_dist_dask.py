@@ -46,7 +46,7 @@ def test_local_cluster_equals_local_run_bit_for_bit(cluster) -> None:
 
 
 def test_sweep_on_the_cluster_equals_the_local_sweep(cluster, tmp_path) -> None:
-    grid = {"sizes_grid": [8, 20], "generations": [1, 4], "chains": 5_000, "seed": 3, "chunk_size": 2_000}
+    grid = {"model": "gaussian1d", "sizes_grid": [8, 20], "generations": [1, 4], "chains": 5_000, "seed": 3, "chunk_size": 2_000}
     local = run_sweep(tmp_path / "local.csv", **grid)
     on_dask = run_sweep(tmp_path / "dask.csv", executor=cluster.executor, workers=cluster.workers, **grid)
     assert same_table(local.rows, on_dask.rows)

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from modelcollapse.cli import build_parser, main
+from modelcollapse.cli import parse_args, main
 from modelcollapse.numeric import MomentSummary, run_chunks, simulate
 from modelcollapse.numeric.executors import available_cores, check_workers, process_pool
 
@@ -36,7 +36,7 @@ def test_cli_same_seed_same_answer_with_1_and_2_workers(capsys) -> None:
 
 
 def test_cli_workers_default_is_every_core() -> None:
-    args = build_parser().parse_args(["simulate", "gaussian1d", "--sizes", "5", "--chains", "10"])
+    _, args = parse_args(["simulate", "gaussian1d", "--sizes", "5", "--chains", "10"])
     assert args.workers is None and args.scheduler is None
     assert check_workers(None) == available_cores() >= 1
 

@@ -72,7 +72,7 @@ def test_long_statements_are_broken_into_lines():
 
 def test_abbreviations_keep_the_value():
     c = get_claim("gaussian1d-var-w2sq")
-    short, defs = abbreviate(c.statement, c.estimator)
+    short, defs = c.display(c.statement)
     assert [name for name, _ in defs] == ["nu_1", "nu_3", "nu_4"]
     back = short.replace(
         lambda e: isinstance(e, sp.core.function.AppliedUndef),

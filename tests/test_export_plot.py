@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("matplotlib", reason="the plot extra (matplotlib) is not installed")
 
 from modelcollapse.cli import main  # noqa: E402
-from modelcollapse.export.plot import gaussian1d_data  # noqa: E402
+from modelcollapse.export.plot import figure_data  # noqa: E402
 from modelcollapse.symbolic import gaussian1d as G  # noqa: E402
 
 NAMES = ("var_x", "w2", "log_sigma2", "trajectories")
@@ -41,14 +41,14 @@ def test_plot_pdf(tmp_path, capsys):
 
 
 def test_figure_data_matches_theory():
-    d = gaussian1d_data([10, 30, 7], chains=4000, seed=3, trajectory_chains=100, shown_chains=5)
+    d = figure_data("gaussian1d", {"sizes": (10, 30, 7)}, chains=4000, seed=3, trajectory_chains=100, shown_chains=5)
     assert list(d.generations) == [1, 2, 3]
     assert d.exact["var_x"] == pytest.approx([1 + 1 / 10, 1 + 1 / 10 + 1 / 30, 1 + 1 / 10 + 1 / 30 + 1 / 7])
     assert d.series["var_w2sq"][-1] == pytest.approx(float(G.series("var_w2sq", 2).evaluate([10, 30, 7])))
     z = (d.estimate["var_x"] - d.exact["var_x"]) / d.stderr["var_x"]
     assert np.all(np.abs(z) < 6)
-    assert d.sigma_paths.shape == (5, 4) and np.all(d.sigma_paths[:, 0] == 1)
-    assert d.sigma_band.shape == (2, 4) and np.all(d.sigma_band[0] <= d.sigma_band[1])
+    assert d.paths["sigma"].shape == (5, 4) and np.all(d.paths["sigma"][:, 0] == 1)
+    assert d.bands["sigma"].shape == (2, 4) and np.all(d.bands["sigma"][0] <= d.bands["sigma"][1])
 
 
 @pytest.mark.parametrize(

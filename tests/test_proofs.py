@@ -91,9 +91,10 @@ def _wrong_mean_w2sq():
     claim = get_claim("gaussian1d-mean-w2sq")
     shift = -sp.Rational(1, 4)
 
-    def exact_value(sizes, dps=17):
+    def exact_value(params, dps=17):
+        sizes = params["sizes"]
         with mpmath.workdps(dps + 10):
-            return claim.exact_value(sizes, dps + 10) + mpmath.mpf(shift.p) / shift.q * mpmath.fsum(mpmath.mpf(1) / m**2 for m in sizes)
+            return claim.exact_value(params, dps + 10) + mpmath.mpf(shift.p) / shift.q * mpmath.fsum(mpmath.mpf(1) / m**2 for m in sizes)
 
     def series_of_order(order):
         s = claim.series(order)

@@ -15,8 +15,8 @@ import modelcollapse.numeric.gaussian1d as numeric_g
 from modelcollapse._validation import ParameterError
 from modelcollapse.cli import main
 from modelcollapse.sweep import (
-    COLUMNS,
     cells,
+    columns,
     parse_grid,
     read_table,
     run_sweep,
@@ -24,7 +24,9 @@ from modelcollapse.sweep import (
 )
 from modelcollapse.symbolic import gaussian1d as G
 
-GRID = {"sizes_grid": [5, 12], "generations": [1, 3, 6], "chains": 4_000, "seed": 42, "chunk_size": 1_000}
+GRID = {"model": "gaussian1d", "sizes_grid": [5, 12], "generations": [1, 3, 6], "chains": 4_000, "seed": 42,
+        "chunk_size": 1_000}
+SCHEDULES = [(m,) * g for m in (5, 12) for g in (1, 3, 6)]
 N_Q = len(G.QUANTITIES)
 
 
@@ -66,9 +68,11 @@ def test_table_is_tidy_with_theory_and_provenance(reference) -> None:
     rows = reference.rows
     assert len(rows) == 6 * N_Q and reference.computed == tuple(range(6)) and reference.resumed == ()
     assert [r["quantity"] for r in rows[:N_Q]] == list(G.QUANTITIES)
-    assert [(r["cell"], r["M"], r["g"]) for r in rows[::N_Q]] == [(c.index, c.M, c.g) for c in cells([5, 12], [1, 3, 6])]
+    assert [(r["cell"], r["M"], r["g"]) for r in rows[::N_Q]] == [
+        (c.index, c.values[0][1][0], len(c.values[0][1])) for c in cells([("sizes", SCHEDULES)])
+    ]
     with reference.path.open(newline="") as f:
-        assert tuple(next(csv.reader(f))) == COLUMNS
+        assert tuple(next(csv.reader(f))) == columns("gaussian1d")
     for r in rows:
         sizes = [r["M"]] * r["g"]
         assert r["exact"] == float(G.evaluate(r["quantity"], sizes))
@@ -81,8 +85,8 @@ def test_table_is_tidy_with_theory_and_provenance(reference) -> None:
 
 
 def test_cell_k_uses_child_k_of_the_master_seed(reference) -> None:
-    cell = cells([5, 12], [1, 3, 6])[4]
-    res = numeric_g.simulate([cell.M] * cell.g, 4_000, seed=np.random.SeedSequence(42).spawn(6)[4], chunk_size=1_000)
+    cell = cells([("sizes", SCHEDULES)])[4]
+    res = numeric_g.simulate(cell.values[0][1], 4_000, seed=np.random.SeedSequence(42).spawn(6)[4], chunk_size=1_000)
     est = res.estimates()
     rows = [r for r in reference.rows if r["cell"] == 4]
     assert {r["quantity"]: r["estimate"] for r in rows} == {q: est[q].value for q in G.QUANTITIES}
@@ -125,7 +129,7 @@ def test_same_table_with_any_number_of_workers(tmp_path, reference, workers) -> 
 
 def test_fresh_seed_is_recorded_and_reused(tmp_path) -> None:
     out = tmp_path / "fresh.csv"
-    small = {"sizes_grid": [4], "generations": [1, 2], "chains": 200}
+    small = {"model": "gaussian1d", "sizes_grid": [4], "generations": [1, 2], "chains": 200}
     with pytest.raises(Interrupt):
         run_sweep(out, progress=interrupt_at(1), **small)
     first = read_table(out)
@@ -140,7 +144,7 @@ def test_refuses_to_mix_sweeps_or_overwrite_other_files(tmp_path, reference) -> 
         run_sweep(out, **{**GRID, "chains": 5_000})
     with pytest.raises(ParameterError, match=r"holds a different sweep \(estimator 'unbiased', this run 'mle'\)"):
         run_sweep(out, **{**GRID, "estimator": "mle"})
-    with pytest.raises(ParameterError, match=r"holds cell 1 \(M=5, g=3\), which is not at that position"):
+    with pytest.raises(ParameterError, match=r"holds cell 1 \(sizes=5x3\), which is not at that position"):
         run_sweep(out, **{**GRID, "generations": [1, 6, 3]})
     other = tmp_path / "other.csv"
     other.write_text("a,b\n1,2\n")
@@ -154,7 +158,7 @@ def test_refuses_to_mix_sweeps_or_overwrite_other_files(tmp_path, reference) -> 
     [
         ({"sizes_grid": []}, "sizes_grid must hold at least one value"),
         ({"sizes_grid": [5, 5]}, "sizes_grid must not repeat a value (got 5 more than once)"),
-        ({"sizes_grid": [1]}, "sizes_grid[0] must be an integer >= 2 (got 1)"),
+        ({"sizes_grid": [1]}, "cell sizes=1: sizes[0] must be an integer >= 2 for the unbiased estimator (got 1)"),
         ({"generations": [0]}, "generations[0] must be an integer >= 1 (got 0)"),
         ({"generations": [1.5]}, "generations[0] must be an integer (got 1.5 of type float)"),
         ({"chains": 1}, "chains must be an integer >= 2 (got 1)"),
@@ -180,7 +184,7 @@ def test_parse_grid() -> None:
 
 @pytest.mark.mc(checks=N_Q)
 def test_simulation_agrees_with_theory_in_a_cell(tmp_path, mc_seed, mc_check, mc_chains) -> None:
-    res = run_sweep(tmp_path / "mc.csv", sizes_grid=[15], generations=[4], chains=mc_chains(1_000_000),
+    res = run_sweep(tmp_path / "mc.csv", model="gaussian1d", sizes_grid=[15], generations=[4], chains=mc_chains(1_000_000),
                     seed=int(mc_seed.generate_state(1)[0]))
     for r in res.rows:
         # powered to see a wrong second-order coefficient: a relative error of sum_i 1/M_i^2 = g / M^2
@@ -249,7 +253,7 @@ def test_cli_sweep_interrupt_says_how_to_resume(tmp_path, capsys, monkeypatch) -
     ("change", "message"),
     [
         (("--sizes-grid", ""), "sizes-grid must hold at least one value (got '')"),
-        (("--sizes-grid", "1,5"), "sizes-grid[0] must be an integer >= 2 (got 1)"),
+        (("--sizes-grid", "1,5"), "cell sizes=1: sizes[0] must be an integer >= 2 for the unbiased estimator (got 1)"),
         (("--generations", "1,x"), "generations must be comma-separated integers >= 1 (got 'x' in '1,x')"),
         (("--generations", "2.5"), "generations must be comma-separated integers >= 1 (got '2.5' in '2.5')"),
         (("--chains", "1"), "chains must be an integer >= 2 (got 1)"),
@@ -276,7 +280,8 @@ def test_cli_sweep_bad_input(tmp_path, capsys, change, message) -> None:
 
 
 def test_mle_cell_with_a_fit_of_one_point(tmp_path) -> None:
-    res = run_sweep(tmp_path / "mle.csv", sizes_grid=[1, 3], generations=[2], chains=500, seed=1, estimator="mle")
+    res = run_sweep(tmp_path / "mle.csv", model="gaussian1d", sizes_grid=[1, 3], generations=[2], chains=500, seed=1,
+                    estimator="mle")
     row = {(r["M"], r["quantity"]): r for r in res.rows}
     assert row[(1, "mean_log_sigma2")]["exact"] == -math.inf and row[(1, "mean_log_sigma2")]["estimate"] == -math.inf
     assert math.isnan(row[(1, "mean_log_sigma2")]["z"])

@@ -32,7 +32,6 @@ from . import bibtex
 from .latex import (
     LINE_WIDTH,
     SYMBOLS,
-    abbreviate,
     break_tex,
     display_lines,
     equation_block,
@@ -81,12 +80,12 @@ def _run_info(report: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _matches(claim: Claim, result: Mapping[str, Any]) -> bool:
-    """The saved check was made on this claim's sizes and against its current exact value."""
+    """The saved check was made at this claim's parameters and against its current exact value."""
     mc = result.get("mc") or {}
-    sizes = tuple(mc.get("sizes") or ())
-    if sizes != tuple(claim.mc_sizes) or mc.get("theory") is None:
+    params = {k: list(v) if isinstance(v, tuple) else v for k, v in claim.params.items()}
+    if mc.get("params") != params or mc.get("theory") is None:
         return False
-    value = float(claim.exact_value(list(sizes), 17))
+    value = float(claim.exact_value(claim.params, 17))
     return abs(value - float(mc["theory"])) <= 1e-12 * max(1.0, abs(value))
 
 
@@ -158,23 +157,21 @@ def _seed(seed: Any) -> str:
 # fragments
 
 
-def _unit(claim: Claim) -> sp.Expr:
-    from ..symbolic import gaussian1d as G
-
-    return G.sigma ** claim.sigma_power
-
-
 def _series_expr(claim: Claim, series: Any) -> sp.Expr:
-    from ..symbolic import gaussian1d as G
+    """A series in the claim's symbols (indexed sizes, number of generations), times the claim's unit."""
+    return sp.expand(claim.unit * series.symbolic(*claim.series_symbols))
 
-    return sp.expand(_unit(claim) * series.symbolic(G.Mi, G.g))
+
+def _abbreviated(claim: Claim) -> tuple[sp.Expr, list[tuple[str, sp.Expr]]]:
+    """The claim's statement in its model's abbreviations (and their definitions), or as it is."""
+    return claim.display(claim.statement) if claim.display is not None else (claim.statement, [])
 
 
 def _remainder(order: int) -> str:
     return rf"O\bigl(M^{{-{order}}}\bigr)"
 
 
-def _where_rows(defs: list[tuple[str, sp.Expr]], estimator: str) -> list[str]:
+def _where_rows(defs: list[tuple[str, sp.Expr]]) -> list[str]:
     if not defs:
         return []
     nus = [n for n, _ in defs if n.startswith("nu_")]
@@ -185,7 +182,7 @@ def _where_rows(defs: list[tuple[str, sp.Expr]], estimator: str) -> list[str]:
         )
     if len(nus) < len(defs):
         intro.append(r"$\kappa_k$ abbreviates a factor of the products")
-    rows = [r"\intertext{where " + " and ".join(intro) + f" ({estimator} estimator):}}"]
+    rows = [r"\intertext{where " + " and ".join(intro) + ":}"]
     cells = []
     for name, body in defs:
         kind, _, index = name.partition("_")
@@ -200,8 +197,8 @@ def fragment_rows(claim: Claim) -> tuple[list[str], list[str]]:
         k = claim.published.remainder_order
         rhs = render(_series_expr(claim, claim.series(k - 1))) + " + " + _remainder(k)
         return display_lines(claim.lhs_latex, rhs), []
-    short, defs = abbreviate(claim.statement, claim.estimator)
-    return display_lines(claim.lhs_latex, render(short)), _where_rows(defs, claim.estimator)
+    short, defs = _abbreviated(claim)
+    return display_lines(claim.lhs_latex, render(short)), _where_rows(defs)
 
 
 def claim_fragment(claim: Claim) -> str:
@@ -336,17 +333,16 @@ def _derivation(claim: Claim, ev: Evidence, shared_with: str | None) -> list[str
 def _step_lhs(claim: Claim, lhs: sp.Expr) -> tuple[str, int | None]:
     """A step's left side as LaTeX; the claim's exact form at ``g = n`` is shown in its abbreviated form
     (``\\nu_r(M_0) \\nu_r(M_1)`` rather than the gamma functions), returned with ``n``."""
-    from ..symbolic import gaussian1d as G
-
     tex = render(lhs)
-    if claim.model != "gaussian1d" or visual_width(tex) < 2 * LINE_WIDTH:
+    if len(claim.series_symbols) != 2 or visual_width(tex) < 2 * LINE_WIDTH:
         return tex, None
-    short, _ = abbreviate(claim.statement, claim.estimator)
+    base, g = claim.series_symbols
+    short, _ = _abbreviated(claim)
     for n in (1, 2, 3):
-        sizes = {G.Mi[i]: m for i, m in enumerate(G.size_symbols(n))}
-        form = claim.statement.subs(G.g, n).doit().subs(sizes).doit()
+        sizes = {base[i]: sp.Symbol(f"{base.name}_{i}", positive=True, integer=True) for i in range(n)}
+        form = claim.statement.subs(g, n).doit().subs(sizes).doit()
         if form == lhs:
-            return render(short.subs(G.g, n).doit().subs(sizes).doit()), n
+            return render(short.subs(g, n).doit().subs(sizes).doit()), n
     return tex, None
 
 
@@ -360,7 +356,7 @@ def _series_block(claim: Claim, ev: Evidence) -> list[str]:
     ]
     s = ev.result.get("series")
     if s:
-        unit = "" if claim.sigma_power == 0 else rf"/\sigma^{{{claim.sigma_power}}}"
+        unit = "" if claim.unit == 1 else rf"/{render(claim.unit)}"
         values = ", ".join(f"${_num(v, 6)}$" for _, v in s["scaled_errors"])
         sizes = ", ".join(f"$10^{{{e}}}$" for e, _ in s["scaled_errors"])
         out.append(
@@ -373,10 +369,9 @@ def _series_block(claim: Claim, ev: Evidence) -> list[str]:
 
 
 def _units(claim: Claim) -> str:
-    p = claim.sigma_power
-    if p == 0:
+    if claim.unit == 1:
         return "Values are dimensionless"
-    return "Values in units of $\\sigma$" if p == 1 else f"Values in units of $\\sigma^{{{p}}}$"
+    return f"Values in units of ${render(claim.unit)}$"
 
 
 def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
@@ -513,9 +508,9 @@ def _theorem(claim: Claim, exact_ref: str | None) -> list[str]:
         if exact_ref is not None:
             out.append(rf"The exact form is \eqref{{eq:{exact_ref}}}.")
         else:
-            short, defs = abbreviate(claim.statement, claim.estimator)
+            short, defs = _abbreviated(claim)
             rows = display_lines(claim.lhs_latex, render(short))
-            where = _where_rows(defs, claim.estimator)
+            where = _where_rows(defs)
             body = " \\\\\n".join(rows) + ("\\\\\n" + where[0].replace(r" \nonumber", "") if where else "")
             out.append("The exact form is\n\\begin{align*}\n" + body + "\n\\end{align*}")
     out.append(r"\end{theorem}")
@@ -530,6 +525,16 @@ def _shared_base(claim: Claim, claims: Sequence[Claim]) -> str | None:
         if other.published is None and other.steps is claim.steps:
             return other.id
     return None
+
+
+def _notation(claims: Sequence[Claim]) -> list[tuple[str, str]]:
+    """The notation rows: each model's own (in order of first appearance), then the generic symbols."""
+    from ..models import get_model
+
+    rows: list[tuple[str, str]] = []
+    for name in dict.fromkeys(c.model for c in claims):
+        rows += [r for r in get_model(name).notation if r not in rows]
+    return rows + [r for r in SYMBOLS.values() if r not in rows]
 
 
 def _cited(claims: Sequence[Claim]) -> list[str]:
@@ -571,7 +576,7 @@ def appendix_tex(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> s
         r"\toprule",
         r"symbol & meaning \\",
         r"\midrule",
-        *(rf"${tex}$ & {meaning} \\" for tex, meaning in SYMBOLS.values()),
+        *(rf"${tex}$ & {meaning} \\" for tex, meaning in _notation(claims)),
         r"\bottomrule",
         r"\end{tabular}",
         "",

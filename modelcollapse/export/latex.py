@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
 import mpmath
@@ -59,40 +59,15 @@ def aligned(lhs: str, rhs: sp.Expr | str, *, label: str | None = None, env: str 
     return f"\\begin{{{env}}}\n" + " \\\\\n".join(body) + f"\n\\end{{{env}}}"
 
 
-def theory_align(theory: ModuleType, estimator: str, order: int) -> str:
-    """Closed forms (symbolic number of generations ``g``) and series of every quantity of a model."""
-    blocks = []
-    for q in theory.QUANTITIES:
-        name = theory.latex_name(q)
-        exact = theory.exact_symbolic_g(q, estimator)
-        ser = theory.series(q, order, estimator).symbolic(theory.Mi, theory.g)
-        unit = theory.sigma ** theory.sigma_power(q)
-        blocks.append(f"% {q} ({estimator} estimator)")
-        blocks.append(aligned(name, exact))
-        series_tex = to_latex(sp.expand(unit * ser)) + rf" + O\bigl(M^{{-{order + 1}}}\bigr)"
-        blocks.append(aligned(name, series_tex))
-    return "\n".join(blocks)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Paper output: one printer, one symbol table, expressions broken over lines by their printed width.
 
 SYMBOLS: dict[str, tuple[str, str]] = {
-    "sigma": (r"\sigma", r"standard deviation of the original data $X^0 \sim \mathcal{N}(\mu, \sigma^2)$"),
-    "mu": (r"\mu", r"mean of the original data"),
-    "g": (r"g", r"number of refits (generations); the model after $g$ refits is $\mathcal{N}(\mu_g, \sigma_g^2)$"),
-    "M_i": (r"M_i", r"sample size of generation $i = 0, \dots, g-1$ (the points the $(i+1)$-th fit is made from)"),
-    "D_i": (r"D_i", r"variance divisor: $M_i - 1$ (unbiased estimator) or $M_i$ (maximum likelihood, mle)"),
-    "mu_g": (r"\mu_g", r"fitted mean after $g$ refits"),
-    "sigma_g": (r"\sigma_g", r"fitted standard deviation after $g$ refits"),
-    "X^g": (r"X^g", r"a sample drawn from the model after $g$ refits, $X^g \sim \mathcal{N}(\mu_g, \sigma_g^2)$"),
-    "W_2^2": (r"W_2^2", r"squared Wasserstein-2 distance $(\mu_g - \mu)^2 + (\sigma_g - \sigma)^2$ to the original"),
-    "E": (r"E", r"expectation over every refit (and, for $X^g$, the final draw)"),
+    "E": (r"E", r"expectation over every refit (and, for a sample, the final draw)"),
     "Var": (r"\operatorname{Var}", r"variance"),
-    "nu_r": (r"\nu_r(M_i)", r"$E[(\sigma_{i+1}/\sigma_i)^r]$: moment of one refit's scale factor"),
-    "O": (r"O(M^{-k})", r"terms of total degree $\ge k$ in the $1/M_i$, as every $M_i \to \infty$ at fixed $g$"),
+    "O": (r"O(M^{-k})", r"terms of total degree $\ge k$ in the small parameters (e.g.\ the $1/M_i$), as they tend to 0 at fixed $g$"),
 }
-"""The package's notation: ``name -> (LaTeX, meaning)``; every fragment and the appendix use these symbols."""
+"""The generic notation: ``name -> (LaTeX, meaning)``; each model adds its own (``Model.notation``)."""
 
 LINE_WIDTH = 54.0
 """Width budget of one displayed line, in the units of :func:`visual_width` (about one math letter)."""
@@ -137,16 +112,10 @@ def render(expr: sp.Expr | str) -> str:
 # -- product abbreviations ---------------------------------------------------------------------------------
 
 
-def _refit_moment(r: int, M: int, estimator: str) -> mpmath.mpf:
-    """:math:`E[(\\sigma_{i+1}/\\sigma_i)^r] = (2/D)^{r/2}\\,\\Gamma((M-1+r)/2)/\\Gamma((M-1)/2)`."""
-    D = M - 1 if estimator == "unbiased" else M
-    return (mpmath.mpf(2) / D) ** (mpmath.mpf(r) / 2) * mpmath.gamma(mpmath.mpf(M - 1 + r) / 2) / mpmath.gamma(
-        mpmath.mpf(M - 1) / 2
-    )
-
-
-def _match_moment(body: sp.Expr, size: sp.Expr, estimator: str) -> int | None:
-    """``r`` if ``body`` (a function of ``size`` only) equals the r-th refit moment, else ``None``."""
+def _match_moment(body: sp.Expr, size: sp.Expr, moment: Callable[[int, int], Any] | None) -> int | None:
+    """``r`` if ``body`` (a function of ``size`` only) equals ``moment(r, M)`` at a few sizes, else ``None``."""
+    if moment is None:
+        return None
     f = sp.lambdify(size, body, modules="mpmath")
     with mpmath.workdps(30):
         try:
@@ -154,21 +123,24 @@ def _match_moment(body: sp.Expr, size: sp.Expr, estimator: str) -> int | None:
         except (TypeError, ValueError, ZeroDivisionError):
             return None
         for r in range(1, 9):
-            moments = [_refit_moment(r, m, estimator) for m in (5, 9, 17)]
+            moments = [moment(r, m) for m in (5, 9, 17)]
             if all(abs(v - mo) < mpmath.mpf(10) ** -25 * abs(mo) for v, mo in zip(values, moments, strict=True)):
                 return r
     return None
 
 
-def abbreviate(expr: sp.Expr, estimator: str = "unbiased") -> tuple[sp.Expr, list[tuple[str, sp.Expr]]]:
+def abbreviate(
+    expr: sp.Expr, moment: Callable[[int, int], Any] | None = None
+) -> tuple[sp.Expr, list[tuple[str, sp.Expr]]]:
     r"""Replace the body of every ``Product`` over one size :math:`M_j` by a named function.
 
-    Bodies equal to a moment of one refit's scale factor become :math:`\nu_r(M_j) = E[(\sigma_{j+1}/
-    \sigma_j)^r]`; any other body becomes :math:`\kappa_k(M_j)`.  Returns the new expression and the
-    definitions ``(name, body in M)`` in order of ``r`` (then ``k``).  The expression is unchanged in value.
+    Bodies equal to ``moment(r, M)`` (the model's :math:`r`-th moment of one step's scale factor, e.g.
+    :math:`E[(\sigma_{j+1}/\sigma_j)^r]`) become :math:`\nu_r(M_j)`; any other body becomes
+    :math:`\kappa_k(M_j)`.  Returns the new expression and the definitions ``(name, body in M)`` in order
+    of ``r`` (then ``k``).  The expression is unchanged in value.
 
     >>> from modelcollapse.symbolic import gaussian1d as G
-    >>> short, defs = abbreviate(G.exact_symbolic_g("mean_sigma4"))
+    >>> short, defs = abbreviate(G.exact_symbolic_g("mean_sigma4"), G.refit_moment)
     >>> render(short)
     '\\sigma^{4} \\prod_{j_{0}=0}^{g - 1} \\nu_{4}(M_{j_{0}})'
     >>> [(name, render(body)) for name, body in defs]
@@ -181,7 +153,7 @@ def abbreviate(expr: sp.Expr, estimator: str = "unbiased") -> tuple[sp.Expr, lis
     def name_of(body_m: sp.Expr) -> str:
         nonlocal kappas
         if body_m not in names:
-            r = _match_moment(body_m, M, estimator)
+            r = _match_moment(body_m, M, moment)
             if r is None:
                 kappas += 1
                 names[body_m] = f"kappa_{kappas}"

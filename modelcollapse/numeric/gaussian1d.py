@@ -32,7 +32,6 @@ from modelcollapse._validation import (
     check_positive,
     check_sizes,
 )
-from modelcollapse.models import GAUSSIAN1D_QUANTITIES
 from modelcollapse.numeric.estimators import (
     Estimate,
     MomentSummary,
@@ -52,8 +51,6 @@ __all__ = [
 
 SAMPLERS = ("exact", "brute")
 RECORDS = ("final", "all")
-ESTIMATE_KEYS = GAUSSIAN1D_QUANTITIES
-"""Keys of :meth:`SimulationResult.estimates`, in order."""
 
 DEFAULT_CHUNK_SIZE = 1 << 15
 """Chains per chunk when ``chunk_size`` is not given: the working arrays of the exact sampler
@@ -323,20 +320,14 @@ class SimulationResult:
                 f"(got {generation}); pass record='all' to simulate() to record every generation"
             )
         s = self.summaries[generation]
-        if "log_sigma2" in s:
-            mean_log, var_log = s["log_sigma2"].mean(), s["log_sigma2"].var()
-        else:
-            mean_log, var_log = Estimate(-math.inf, math.nan), Estimate(math.nan, math.nan)
-        return {
-            "var_x": s["x"].mean(),
-            "mean_sigma": s["sigma"].mean(),
-            "mean_sigma2": s["sigma2"].mean(),
-            "mean_sigma4": s["sigma4"].mean(),
-            "mean_log_sigma2": mean_log,
-            "var_log_sigma2": var_log,
-            "mean_w2sq": s["w2sq"].mean(),
-            "var_w2sq": s["w2sq"].var(),
-        }
+        return {key: estimate(s) for key, estimate in _ESTIMATES.items()}
+
+    def paths(self) -> dict[str, np.ndarray]:
+        """Per-chain paths of the plotted statistics (``trajectories=True``): ``{"sigma": sigma_k / sigma}``,
+        shape ``(chains, g + 1)``."""
+        if self.trajectories is None:
+            raise ParameterError("paths() needs a run with trajectories=True")
+        return {"sigma": self.trajectories.sigma / self.sigma}
 
     def to_dict(self) -> dict[str, object]:
         """Plain-data record of the run and its final-generation estimates (JSON-ready apart from nan/inf).
@@ -357,6 +348,28 @@ class SimulationResult:
             "estimator": self.estimator,
             "estimates": {k: e.to_dict() for k, e in self.estimates().items()},
         }
+
+
+def _log_moments(s: dict[str, MomentSummary]) -> tuple[Estimate, Estimate]:
+    if "log_sigma2" in s:
+        return s["log_sigma2"].mean(), s["log_sigma2"].var()
+    return Estimate(-math.inf, math.nan), Estimate(math.nan, math.nan)  # every chain has sigma_g = 0
+
+
+_ESTIMATES: dict[str, Callable[[dict[str, MomentSummary]], Estimate]] = {
+    "var_x": lambda s: s["x"].mean(),
+    "mean_sigma": lambda s: s["sigma"].mean(),
+    "mean_sigma2": lambda s: s["sigma2"].mean(),
+    "mean_sigma4": lambda s: s["sigma4"].mean(),
+    "mean_log_sigma2": lambda s: _log_moments(s)[0],
+    "var_log_sigma2": lambda s: _log_moments(s)[1],
+    "mean_w2sq": lambda s: s["w2sq"].mean(),
+    "var_w2sq": lambda s: s["w2sq"].var(),
+}
+"""Each estimate key and how it is read off the summaries of the per-chain statistics."""
+
+ESTIMATE_KEYS = tuple(_ESTIMATES)
+"""Keys of :meth:`SimulationResult.estimates`, in order."""
 
 
 def _short(gens: tuple[int, ...]) -> str:

@@ -137,28 +137,64 @@ class PublishedForm:
 
 @dataclass(frozen=True, kw_only=True)
 class Claim:
-    """A checked result about one model quantity (see the module docstring)."""
+    """A checked result about one model quantity (see the module docstring).
+
+    Everything model-specific that verification and export need is here, so that the generic layers
+    never name a model: the parameters of the Monte Carlo check (:attr:`params`, complete, as the model's
+    ``resolve`` returns them), the exact value as a function of parameters, the series and the parameter it
+    expands in, the power target, the unit and the symbols the LaTeX of a series is written in.
+    """
 
     id: str
     title: str
     model: str
     quantity: str
-    estimator: str
     lhs_latex: str
     statement: sp.Expr
     """Exact right-hand side, symbolic number of generations ``g`` (SymPy)."""
     assumptions: tuple[str, ...]
     steps: tuple[DerivationStep, ...]
-    series_order: int
-    exact_value: Callable[[Sequence[int], int], mpmath.mpf]
-    """``(sizes, dps) -> value`` in units of sigma."""
-    series_of_order: Callable[[int], QuasiSymmetricSeries]
-    mc_sizes: tuple[int, ...]
+    exact_value: Callable[[Mapping[str, Any], int], mpmath.mpf]
+    """``(params, dps) -> value`` in the quantity's unit."""
+    params: Mapping[str, Any]
+    """The model parameters of the Monte Carlo check."""
+    series_order: int | None = 2
+    """Order of the claim's series in the inverse sizes, or ``None`` when the claim has no series."""
+    series_of_order: Callable[[int], QuasiSymmetricSeries] | None = None
+    series_variable: str = "sizes"
+    """The schedule parameter :math:`M_i` the series expands in (:math:`\\varepsilon_i = 1/M_i`)."""
+    statistic: str | None = None
+    """Key of the simulation estimate tested (default: :attr:`quantity`)."""
+    mc_target: Callable[[Mapping[str, Any]], float] | None = None
+    """Size of the error the Monte Carlo check must resolve at given parameters (default: the first term the
+    series omits)."""
+    evidence_params: Mapping[str, Any] | None = None
+    """Published claims: where the printed formula is tested against simulation."""
     references: tuple[str, ...] = ()
     kind: Literal["derived", "published"] = "derived"
     published: PublishedForm | None = None
-    sigma_power: int = 0
+    unit: sp.Expr = sp.Integer(1)
+    """The quantity's unit as a SymPy expression (``sigma**2``): exact values are in this unit."""
+    unit_text: str = "1"
+    series_symbols: tuple[Any, ...] = ()
+    """``(M, g)``: the indexed sizes and the number of generations a series is written in."""
+    display: Callable[[sp.Expr], tuple[sp.Expr, list[tuple[str, sp.Expr]]]] | None = None
+    """Abbreviation for LaTeX: ``statement -> (shorter expression, [(name, definition)])``."""
+    estimator: str = ""
     notes: str = ""
+
+    @property
+    def mc_sizes(self) -> tuple[int, ...]:
+        """The schedule of the Monte Carlo check (``params[series_variable]``), ``()`` if it has none."""
+        return tuple(self.params.get(self.series_variable, ()))
+
+    @property
+    def estimate_key(self) -> str:
+        return self.statistic or self.quantity
+
+    def at(self, **changes: Any) -> dict[str, Any]:
+        """The check's parameters with some replaced (e.g. ``claim.at(sizes=(10, 20))``)."""
+        return {**self.params, **changes}
 
     @property
     def equation(self) -> sp.Eq:
@@ -167,7 +203,13 @@ class Claim:
 
     def series(self, order: int | None = None) -> QuasiSymmetricSeries:
         """The claim's series (its own order by default)."""
+        if self.series_of_order is None:
+            raise ValueError(f"claim {self.id} has no series")
         return self.series_of_order(self.series_order if order is None else order)
+
+    def series_value(self, order: int, params: Mapping[str, Any], dps: int = 30) -> mpmath.mpf:
+        """The order-``order`` series evaluated at ``params`` (its schedule parameter)."""
+        return self.series(order).evaluate(list(params[self.series_variable]), dps)
 
     # -- display -------------------------------------------------------------------------------------------
     def _repr_latex_(self) -> str:
@@ -183,4 +225,5 @@ class Claim:
         }
 
     def __repr__(self) -> str:
-        return f"Claim({self.id!r}, {self.kind}, {self.model}/{self.quantity}/{self.estimator})"
+        tag = f"/{self.estimator}" if self.estimator else ""
+        return f"Claim({self.id!r}, {self.kind}, {self.model}/{self.quantity}{tag})"

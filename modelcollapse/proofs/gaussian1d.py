@@ -16,19 +16,23 @@ The published claims (a), (b), (c) of the seed article ("1D Gaussian model" sect
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import mpmath
 import sympy as sp
 
+from .._validation import ESTIMATORS, check_sizes
+from ..models import Figure, Model, Parameter, Quantity
 from ..symbolic import gaussian1d as G
 from ..symbolic.series import QuasiSymmetricSeries, eps_ring
 from .claim import Claim, DerivationStep, PublishedForm
 
-MODEL = "gaussian1d"
+NAME = "gaussian1d"
 MC_SIZES = (5, 8, 4)
 """Schedule of the Monte Carlo checks: small sizes make the next-order terms large, so a few million chains
 resolve them (the power requirement of :mod:`modelcollapse.proofs.verify`)."""
@@ -130,8 +134,8 @@ def _needed_monomials(quantity: str, estimator: str) -> list[tuple[int, int]]:
     return [m for m in needed if m[0] % 2 == 0]
 
 
-def _exact_value(quantity: str, estimator: str) -> Callable[[Sequence[int], int], mpmath.mpf]:
-    return lambda sizes, dps=17: G.evaluate(quantity, sizes, estimator, dps=dps)
+def _exact_value(quantity: str, estimator: str) -> Callable[[Mapping[str, Any], int], mpmath.mpf]:
+    return lambda params, dps=17: G.evaluate(quantity, params["sizes"], estimator, dps=dps)
 
 
 def _series_of(quantity: str, estimator: str) -> Callable[[int], QuasiSymmetricSeries]:
@@ -140,7 +144,7 @@ def _series_of(quantity: str, estimator: str) -> Callable[[int], QuasiSymmetricS
 
 def claim_id(quantity: str, estimator: str) -> str:
     """``gaussian1d-<quantity>`` (unbiased) or ``gaussian1d-<quantity>-mle``; hyphens only (file and label safe)."""
-    base = f"{MODEL}-{quantity.replace('_', '-')}"
+    base = f"{NAME}-{quantity.replace('_', '-')}"
     return base if estimator == "unbiased" else f"{base}-mle"
 
 
@@ -162,7 +166,7 @@ def derived_claim(quantity: str, estimator: str = "unbiased") -> Claim:
     return Claim(
         id=claim_id(quantity, estimator),
         title=f"{_TITLES[quantity]} ({estimator} estimator)",
-        model=MODEL,
+        model=NAME,
         quantity=quantity,
         estimator=estimator,
         lhs_latex=G.latex_name(quantity),
@@ -172,10 +176,30 @@ def derived_claim(quantity: str, estimator: str = "unbiased") -> Claim:
         series_order=2,
         exact_value=_exact_value(quantity, estimator),
         series_of_order=_series_of(quantity, estimator),
-        mc_sizes=MC_SIZES,
+        params=_params(estimator, MC_SIZES),
         references=("shumailov2024curse", "shumailov2024nature"),
-        sigma_power=G.sigma_power(quantity),
+        **_units(quantity, estimator),
     )
+
+
+def _params(estimator: str, sizes: Sequence[int]) -> dict[str, Any]:
+    return MODEL.resolve({"sizes": tuple(sizes), "estimator": estimator})
+
+
+def _units(quantity: str, estimator: str) -> dict[str, Any]:
+    from ..export.latex import abbreviate
+
+    power = G.sigma_power(quantity)
+    return {
+        "unit": G.sigma**power,
+        "unit_text": _unit_text(power),
+        "series_symbols": (G.Mi, G.g),
+        "display": functools.partial(abbreviate, moment=functools.partial(G.refit_moment, estimator=estimator)),
+    }
+
+
+def _unit_text(power: int) -> str:
+    return "1" if power == 0 else ("sigma" if power == 1 else f"sigma^{power}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -208,24 +232,16 @@ def _pairs_unordered(eps):
 
 def _published_claim(tag: str, quantity: str, form: PublishedForm, title: str) -> Claim:
     base = derived_claim(quantity, "unbiased")
-    return Claim(
+    return dataclasses.replace(
+        base,
         id=f"shumailov2024-{tag}",
         title=title,
-        model=MODEL,
-        quantity=quantity,
-        estimator="unbiased",
-        lhs_latex=base.lhs_latex,
-        statement=base.statement,
-        assumptions=base.assumptions,
-        steps=base.steps,
         series_order=form.remainder_order - 1,
-        exact_value=base.exact_value,
-        series_of_order=base.series_of_order,
-        mc_sizes=MC_SIZES,
         references=("shumailov2024nature", "shumailov2024curse"),
         kind="published",
         published=form,
-        sigma_power=base.sigma_power,
+        # the printed formula is tested where its stated remainder is small: ten times the sizes
+        evidence_params=_params("unbiased", tuple(10 * m for m in MC_SIZES)),
     )
 
 
@@ -278,3 +294,88 @@ def claim_factories() -> dict[str, Callable[[], Claim]]:
     for i, cid in enumerate(PUBLISHED_IDS):
         out[cid] = functools.partial(lambda i: published_claims()[i], i)
     return out
+
+
+def theory_latex(*, sizes: Sequence[int], estimator: str = "unbiased", sigma: float = 1.0, order: int = 2) -> str:
+    """Closed forms (symbolic number of generations ``g``) and order-``order`` series of every quantity."""
+    from ..export.latex import aligned, to_latex
+
+    blocks = []
+    for q in G.QUANTITIES:
+        name = G.latex_name(q)
+        ser = G.series(q, order, estimator).symbolic(G.Mi, G.g)
+        blocks.append(f"% {q} ({estimator} estimator)")
+        blocks.append(aligned(name, G.exact_symbolic_g(q, estimator)))
+        series_tex = to_latex(sp.expand(G.sigma ** G.sigma_power(q) * ser)) + rf" + O\bigl(M^{{-{order + 1}}}\bigr)"
+        blocks.append(aligned(name, series_tex))
+    return "\n".join(blocks)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The model's declaration: parameters, quantities, theory, samplers, claims, figures, notation
+
+
+def _validate(params: dict[str, Any]) -> dict[str, Any]:
+    """Sample sizes: >= 2 for the unbiased estimator (divisor M - 1), >= 1 for mle."""
+    params["sizes"] = check_sizes(params["sizes"], params["estimator"])
+    return params
+
+
+_QUANTITY_TEXT = {
+    "var_x": "variance of a sample from generation g",
+    "mean_sigma": "mean fitted standard deviation",
+    "mean_sigma2": "mean fitted variance",
+    "mean_sigma4": "fourth moment of the fitted standard deviation",
+    "mean_log_sigma2": "drift of the log-variance, E log(sigma_g^2/sigma^2)",
+    "var_log_sigma2": "variance of log sigma_g^2",
+    "mean_w2sq": "expected squared Wasserstein-2 distance to the original",
+    "var_w2sq": "variance of the squared Wasserstein-2 distance",
+}
+
+
+MODEL = Model(
+    name=NAME,
+    description="1D Gaussian refit on M_i samples per generation (Shumailov et al.)",
+    parameters=(
+        Parameter("sizes", "sizes", "M_0,...,M_{g-1}; SIZExCOUNT repeats (20x50)", symbol="M_i"),
+        Parameter("estimator", "choice", "variance estimator: unbiased (divisor M_i - 1) | mle (divisor M_i)",
+                  default="unbiased", choices=ESTIMATORS, symbol="D_i"),
+        Parameter("sigma", "float", "standard deviation of the original data", default=1.0,
+                  minimum=0.0, strict=True, symbol=r"\sigma"),
+    ),
+    quantities=tuple(
+        Quantity(q, G.latex_name(q), unit=_unit_text(G.sigma_power(q)),
+                 unit_latex="" if G.sigma_power(q) == 0 else rf"\sigma^{{{G.sigma_power(q)}}}",
+                 description=_QUANTITY_TEXT[q])
+        for q in G.QUANTITIES
+    ),
+    theory="modelcollapse.symbolic.gaussian1d:theory",
+    simulate="modelcollapse.numeric.gaussian1d:simulate",
+    claims="modelcollapse.proofs.gaussian1d:claim_factories",
+    validate=_validate,
+    generations=lambda params: len(params["sizes"]),
+    figures=(
+        Figure("var_x", "Variance of a sample from generation $g$: exact, series and Monte Carlo", ("var_x",)),
+        Figure("w2", "Squared Wasserstein-2 distance to the original: mean and variance", ("mean_w2sq", "var_w2sq")),
+        Figure("log_sigma2", "Drift of the log-variance: exact mean and spread, Monte Carlo",
+               ("mean_log_sigma2", "var_log_sigma2"), kind="spread", ylabel=r"$\log(\sigma_g^2/\sigma^2)$"),
+        Figure("trajectories", "Individual chains collapsing: fitted standard deviation per generation",
+               ("sigma", "mean_sigma"), kind="paths", log=True, ylabel=r"$\sigma_g/\sigma$"),
+    ),
+    notation=(
+        (r"\sigma", r"standard deviation of the original data $X^0 \sim \mathcal{N}(\mu, \sigma^2)$"),
+        (r"\mu", r"mean of the original data"),
+        (r"g", r"number of refits (generations); the model after $g$ refits is $\mathcal{N}(\mu_g, \sigma_g^2)$"),
+        (r"M_i", r"sample size of generation $i = 0, \dots, g-1$ (the points the $(i+1)$-th fit is made from)"),
+        (r"D_i", r"variance divisor: $M_i - 1$ (unbiased estimator) or $M_i$ (maximum likelihood, mle)"),
+        (r"\mu_g", r"fitted mean after $g$ refits"),
+        (r"\sigma_g", r"fitted standard deviation after $g$ refits"),
+        (r"X^g", r"a sample drawn from the model after $g$ refits, $X^g \sim \mathcal{N}(\mu_g, \sigma_g^2)$"),
+        (r"W_2^2", r"squared Wasserstein-2 distance $(\mu_g - \mu)^2 + (\sigma_g - \sigma)^2$ to the original"),
+        (r"\nu_r(M_i)", r"$E[(\sigma_{i+1}/\sigma_i)^r]$: moment of one refit's scale factor"),
+    ),
+    references=("shumailov2024nature", "shumailov2024curse"),
+    default_plot={"sizes": (100,) * 200},
+    latex="modelcollapse.proofs.gaussian1d:theory_latex",
+)
+"""The 1D Gaussian model (replace data), as the registry sees it."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ import sympy as sp
 
 from .. import __version__
 from .._validation import DEFAULT_SEED, check_choice, check_integer
+from ..models import get_model
 from ..numeric import stats
 from ..symbolic.series import QuasiSymmetricSeries
 from .claim import Claim, StepCheck
@@ -86,9 +87,11 @@ class MCCheck:
 
     statistic: str
     sizes: tuple[int, ...]
+    """The schedule of the check (its claim's ``series_variable``), ``()`` for a model without one."""
     chains: int
     seed: list[int]
-    estimator: str
+    params: dict[str, Any]
+    """The model parameters simulated (JSON-ready)."""
     theory: float
     estimate: float
     stderr: float
@@ -139,7 +142,8 @@ class ClaimResult:
     """``holds``, ``fails`` or ``underpowered``; for published claims their verdict when the checks hold."""
     ok: bool
     steps: tuple[StepCheck, ...]
-    series: SeriesCheck
+    series: SeriesCheck | None
+    """``None`` for a claim without a series."""
     mc: MCCheck | None
     published: PublishedVerdict | None = None
 
@@ -228,12 +232,14 @@ def check_series(claim: Claim, order: int, exponents: Sequence[int], generations
 
     Constant sizes (``generations`` times M): (exact - series_order) * M^(order+1) must tend to the next
     coefficient.  Unequal sizes (M, 2M, 5M): exact - series_order must equal the degree-(order+1) terms of
-    series_(order+1) up to a relative O(1/M).
+    series_(order+1) up to a relative O(1/M).  The sizes are the claim's ``series_variable``; every other
+    parameter is the claim's own.
     """
     nxt = claim.series(order + 1)
     ser = claim.series(order)
     # only the degree-(order+1) terms: the prediction must not reuse the claim's own lower-order terms
     next_terms = QuasiSymmetricSeries({a: c for a, c in nxt.coefficients.items() if sum(a) == order + 1}, order + 1)
+    var = claim.series_variable
     with mpmath.workdps(70):
         limit = mpmath.fsum(
             mpmath.mpf(c.p) / c.q * mpmath.binomial(generations, len(a))
@@ -244,13 +250,13 @@ def check_series(claim: Claim, order: int, exponents: Sequence[int], generations
         ok = True
         for e in exponents:
             sizes = [10**e] * generations
-            err = claim.exact_value(sizes, 70) - ser.evaluate(sizes, 70)
+            err = claim.exact_value(claim.at(**{var: tuple(sizes)}), 70) - ser.evaluate(sizes, 70)
             value = err * mpmath.mpf(10) ** (e * (order + 1))
             scaled.append((e, float(value)))
             # the following terms make the scaled error differ from the limit by O(1/M)
             ok &= bool(abs(value - limit) <= 50 * (abs(limit) + 1) * mpmath.mpf(10) ** -e)
             pattern = [p * 10**e for p in SERIES_PATTERN]
-            err = claim.exact_value(pattern, 70) - ser.evaluate(pattern, 70)
+            err = claim.exact_value(claim.at(**{var: tuple(pattern)}), 70) - ser.evaluate(pattern, 70)
             predicted = next_terms.evaluate(pattern, 70)
             # a vanishing next term leaves an error of the order after it
             slack = 100 * mpmath.mpf(10) ** -e * (abs(predicted) + mpmath.mpf(10) ** (-e * (order + 1)))
@@ -262,35 +268,50 @@ def check_series(claim: Claim, order: int, exponents: Sequence[int], generations
 # (iii, iv) Monte Carlo
 
 
-def _next_term(claim: Claim, sizes: Sequence[int]) -> float:
-    """Size of the first term the claim's series omits at ``sizes``: the power target of its MC check.
+def _next_term(claim: Claim, params: Mapping[str, Any]) -> float:
+    """The error the claim's Monte Carlo check must resolve at ``params``: its power target.
 
-    When that term vanishes (the series is exact to that order, e.g. Var X^g), the target is a relative
-    error of the same order, |value| * sum_i M_i^-(k+1).
+    The claim's own :attr:`~Claim.mc_target` when it declares one; otherwise the first term its series
+    omits.  When that term vanishes (the series is exact to that order, e.g. Var X^g), the target is a
+    relative error of the same order, |value| * sum_i M_i^-(k+1).
     """
+    if claim.mc_target is not None:
+        return float(claim.mc_target(params))
+    if claim.series_order is None:
+        raise ValueError(f"claim {claim.id} has neither a series nor an mc_target: its check has no power target")
     k = claim.series_order
     with mpmath.workdps(30):
-        term = abs(claim.series(k + 1).evaluate(sizes, 30) - claim.series(k).evaluate(sizes, 30))
+        term = abs(claim.series_value(k + 1, params) - claim.series_value(k, params))
         if term > 0:
             return float(term)
-        pk = mpmath.fsum(mpmath.mpf(1) / mpmath.mpf(m) ** (k + 1) for m in sizes)
-        return float(abs(claim.exact_value(sizes, 30)) * pk)
+        pk = mpmath.fsum(mpmath.mpf(1) / mpmath.mpf(m) ** (k + 1) for m in params[claim.series_variable])
+        return float(abs(claim.exact_value(params, 30)) * pk)
+
+
+def _key(params: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Hashable, canonical form of a parameter mapping (lists become tuples)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in params.items()))
+
+
+def _jsonable(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
 
 @dataclass(frozen=True)
 class _Task:
     claim: Claim
-    sizes: tuple[int, ...]
+    params: dict[str, Any]
     theory: float
     target: float
     published_value: float | None = None
 
+    @property
+    def group(self) -> tuple[str, tuple[tuple[str, Any], ...]]:
+        return self.claim.model, _key(self.params)
 
-def _simulate(sizes, chains, seed, estimator, workers, executor) -> dict:
-    from ..models import get_model
 
-    sim = get_model("gaussian1d").simulation()
-    res = sim.simulate(list(sizes), chains, seed=seed, estimator=estimator, workers=workers, executor=executor)
+def _simulate(model: str, params: Mapping[str, Any], chains, seed, workers, executor) -> dict:
+    res = get_model(model).run_simulation(params, chains, seed=seed, workers=workers, executor=executor)
     return res.estimates()
 
 
@@ -308,38 +329,39 @@ def _run_mc(
     workers: int,
     executor: Any,
     tick: Callable[[str], None],
-) -> dict[tuple[str, tuple[int, ...]], tuple[MCCheck, float | None]]:
-    groups: dict[tuple[str, tuple[int, ...]], list[_Task]] = {}
+) -> dict[tuple[str, Any], tuple[MCCheck, float | None]]:
+    groups: dict[tuple[str, tuple[tuple[str, Any], ...]], list[_Task]] = {}
     for t in tasks:
-        groups.setdefault((t.claim.estimator, t.sizes), []).append(t)
-    keys = sorted(groups)
+        groups.setdefault(t.group, []).append(t)
     out = {}
-    for key in keys:
-        estimator, sizes = key
+    for key in sorted(groups, key=repr):
+        model, canonical = key
         group = groups[key]
-        # the group's seed depends only on the master seed and (estimator, sizes), not on the other claims
-        tag = zlib.crc32(f"{estimator}:{','.join(map(str, sizes))}".encode())
+        params = group[0].params
+        label = f"{model} " + ", ".join(f"{k}={_short_value(v)}" for k, v in canonical)
+        # the group's seed depends only on the master seed, the model and its parameters
+        tag = zlib.crc32(f"{model}:{canonical!r}".encode())
         pilot_seed, main_seed = np.random.SeedSequence([root.entropy, tag]).spawn(2)
-        tick(f"Monte Carlo {estimator} {','.join(map(str, sizes))}: pilot")
-        pilot = _simulate(sizes, scale.pilot_chains, pilot_seed, estimator, workers, executor)
+        tick(f"Monte Carlo {label}: pilot")
+        pilot = _simulate(model, params, scale.pilot_chains, pilot_seed, workers, executor)
         need = scale.pilot_chains
         for t in group:
-            se = pilot[t.claim.quantity].stderr
+            se = pilot[t.claim.estimate_key].stderr
             if math.isfinite(se) and se > 0:
                 sd = se * math.sqrt(scale.pilot_chains)
                 need = max(need, int(stats.chains_for_power(sd, t.target, alpha_check, power) * PILOT_MARGIN))
         chains = min(need, scale.max_chains)
-        tick(f"Monte Carlo {estimator} {','.join(map(str, sizes))}: {chains:,} chains")
-        est = _simulate(sizes, chains, main_seed, estimator, workers, executor)
+        tick(f"Monte Carlo {label}: {chains:,} chains")
+        est = _simulate(model, params, chains, main_seed, workers, executor)
         for t in group:
-            e = est[t.claim.quantity]
+            e = est[t.claim.estimate_key]
             test = stats.z_test(e.value, e.stderr, t.theory, alpha_check, power=power, target=t.target)
             check = MCCheck(
-                statistic=t.claim.quantity,
-                sizes=tuple(sizes),
+                statistic=t.claim.estimate_key,
+                sizes=tuple(t.params.get(t.claim.series_variable, ())),
                 chains=chains,
                 seed=_entropy(main_seed),
-                estimator=estimator,
+                params=_jsonable(t.params),
                 theory=t.theory,
                 estimate=e.value,
                 stderr=e.stderr,
@@ -354,8 +376,16 @@ def _run_mc(
             zp = None
             if t.published_value is not None and e.stderr > 0:
                 zp = (e.value - t.published_value) / e.stderr
-            out[(t.claim.id, tuple(sizes))] = (check, zp)
+            out[(t.claim.id, _key(t.params))] = (check, zp)
     return out
+
+
+def _short_value(v: Any) -> str:
+    if isinstance(v, tuple):
+        if len(v) > 4 and len(set(v)) == 1:
+            return f"{v[0]}x{len(v)}"
+        return ",".join(map(str, v[:6])) + (",..." if len(v) > 6 else "")
+    return str(v)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -382,8 +412,12 @@ def _published_verdict(claim: Claim) -> tuple[str, dict[str, str]]:
         return "refuted", _terms(QuasiSymmetricSeries(diff, k), k)
     # equal to the stated order; exact if the exact form equals the published expression everywhere
     probe = [(13, 57, 8), (2, 3), (1000, 7, 7, 40)]
+    var = claim.series_variable
     with mpmath.workdps(50):
-        exact = all(abs(claim.exact_value(list(s), 50) - form.series.evaluate(list(s), 50)) < mpmath.mpf(10) ** -40 for s in probe)
+        exact = all(
+            abs(claim.exact_value(claim.at(**{var: s}), 50) - form.series.evaluate(list(s), 50)) < mpmath.mpf(10) ** -40
+            for s in probe
+        )
         higher = claim.series(k + 3)
         exact &= all(sum(a) <= k for a in higher.coefficients)
     return ("exact" if exact else "correct to the stated order"), {}
@@ -423,16 +457,17 @@ def verify(
 
     tasks: list[_Task] = []
     for c in claims:
-        tasks.append(_Task(c, tuple(c.mc_sizes), float(c.exact_value(c.mc_sizes, 17)), _next_term(c, c.mc_sizes)))
+        params = dict(c.params)
+        tasks.append(_Task(c, params, float(c.exact_value(params, 17)), _next_term(c, params)))
         if c.published is not None:
-            ev = tuple(10 * m for m in c.mc_sizes)
-            pub_value = float(c.published.series.evaluate(ev, 30))
+            ev = dict(c.evidence_params or c.params)
+            pub_value = float(c.published.series.evaluate(list(ev[c.series_variable]), 30))
             exact_value = float(c.exact_value(ev, 30))
             target = abs(pub_value - exact_value) or _next_term(c, ev)
             tasks.append(_Task(c, ev, exact_value, target, pub_value))
     n_checks = len(tasks)
     alpha_check = alpha / n_checks
-    total = len(claims) + len({(t.claim.estimator, t.sizes) for t in tasks})
+    total = len(claims) + len({t.group for t in tasks})
     done = 0
 
     def tick(stage: str) -> None:
@@ -449,7 +484,8 @@ def verify(
             if id(s) not in checked:
                 checked[id(s)] = s.check(seed=seed + n, exact=scale_obj.exact_steps and s.exact, points=scale_obj.step_points)
         step_results[c.id] = tuple(checked[id(s)] for s in c.steps)
-        series_results[c.id] = check_series(c, c.series_order, scale_obj.series_exponents)
+        if c.series_order is not None:
+            series_results[c.id] = check_series(c, c.series_order, scale_obj.series_exponents)
         done += 1
 
     root = np.random.SeedSequence(seed)
@@ -466,9 +502,10 @@ def verify(
 
     results = []
     for c in claims:
-        check, _ = mc[(c.id, tuple(c.mc_sizes))]
+        check, _ = mc[(c.id, _key(c.params))]
         steps_ok = all(s.ok for s in step_results[c.id])
-        ok = steps_ok and series_results[c.id].ok and check.ok
+        series_ok = c.id not in series_results or series_results[c.id].ok
+        ok = steps_ok and series_ok and check.ok
         underpowered = not check.powered
         if not ok:
             status = "fails"
@@ -479,8 +516,9 @@ def verify(
         published = None
         if c.published is not None:
             verdict, difference = _published_verdict(c)
-            ev = tuple(10 * m for m in c.mc_sizes)
-            ev_check, zp = mc[(c.id, ev)]
+            ev_params = dict(c.evidence_params or c.params)
+            ev = tuple(ev_params[c.series_variable])
+            ev_check, zp = mc[(c.id, _key(ev_params))]
             rejects = zp is not None and abs(zp) > ev_check.threshold
             ok = ok and ev_check.ok
             underpowered = underpowered or not ev_check.powered
@@ -502,8 +540,8 @@ def verify(
                 },
                 evidence_sizes=ev,
                 exact_value=ev_check.theory,
-                published_value=float(c.published.series.evaluate(ev, 30)),
-                derived_series_value=float(c.series(k).evaluate(ev, 30)),
+                published_value=float(c.published.series.evaluate(list(ev), 30)),
+                derived_series_value=float(c.series(k).evaluate(list(ev), 30)),
                 z_published=zp,
                 z_exact=ev_check.z,
                 evidence=ev_check,
@@ -524,7 +562,7 @@ def verify(
                 status=status,
                 ok=passed,
                 steps=step_results[c.id],
-                series=series_results[c.id],
+                series=series_results.get(c.id),
                 mc=check,
                 published=published,
             )

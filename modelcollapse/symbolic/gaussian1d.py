@@ -41,7 +41,7 @@ from .._validation import (
     check_integer,
     check_sizes,
 )
-from ..models import GAUSSIAN1D_QUANTITIES
+from ..models import TheoryResult
 from .expectation import ChiSquare, Law, StandardNormal, expectation
 from .series import EPS, QuasiSymmetricSeries, eps_ring, log_moment_series, moment_series, truncate, univariate_to_ring
 
@@ -70,7 +70,16 @@ _d = sp.Symbol("d", real=True)  # mu_i - mu
 _s = sp.Symbol("s", positive=True)  # sigma_i
 _Zp = sp.Symbol("Z'", real=True)  # the fresh normal of a sample X^g = mu_g + sigma_g Z'
 
-QUANTITIES = GAUSSIAN1D_QUANTITIES
+QUANTITIES = (
+    "var_x",
+    "mean_sigma",
+    "mean_sigma2",
+    "mean_sigma4",
+    "mean_log_sigma2",
+    "var_log_sigma2",
+    "mean_w2sq",
+    "var_w2sq",
+)
 """Quantities with exact forms and series; the keys of the CLI's JSON output."""
 
 EXTRA_QUANTITIES = ("mean_x",)
@@ -144,6 +153,17 @@ class _PointMassZero(Law):
 
     def latex(self) -> str:
         return r"\delta_0"
+
+
+def refit_moment(r: int, M: int, estimator: str = "unbiased") -> mpmath.mpf:
+    r""":math:`\nu_r(M) = E[(\sigma_{i+1}/\sigma_i)^r] = (2/D)^{r/2}\,\Gamma((M-1+r)/2)/\Gamma((M-1)/2)` (mpmath).
+
+    >>> refit_moment(2, 10)
+    mpf('1.0')
+    """
+    D = M - 1 if check_estimator(estimator) == "unbiased" else M
+    half = mpmath.mpf(M - 1) / 2
+    return (mpmath.mpf(2) / D) ** (mpmath.mpf(r) / 2) * mpmath.gamma(half + mpmath.mpf(r) / 2) / mpmath.gamma(half)
 
 
 def size_symbols(n: int) -> tuple[sp.Symbol, ...]:
@@ -587,3 +607,44 @@ def summary(
         "exact": {q: evaluate(q, sizes, estimator, dps=dps) for q in QUANTITIES},
         "series": {q: evaluate_series(q, sizes, order, estimator, dps=dps) for q in QUANTITIES},
     }
+
+
+def theory(
+    *,
+    sizes: Sequence[int],
+    estimator: str = "unbiased",
+    sigma: float = 1.0,
+    order: int = 2,
+    digits: int = 17,
+    record: str = "final",
+) -> TheoryResult | list[TheoryResult]:
+    r"""The model's theory as the registry calls it: exact values and order-``order`` series of every quantity.
+
+    Values are in units of :math:`\sigma` (``absolute`` multiplies by ``sigma`` to each quantity's power).
+    ``record="all"`` returns one :class:`~modelcollapse.models.TheoryResult` per generation ``1..g``.
+
+    >>> r = theory(sizes=(10, 30, 7))
+    >>> r.generation, mpmath.nstr(r.exact["var_x"], 8), r.order
+    (3, '1.2761905', 2)
+    """
+    estimator = check_estimator(estimator)
+    sizes = check_sizes(sizes, estimator)
+    order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
+    gens = range(1, len(sizes) + 1) if record == "all" else (len(sizes),)
+    ser = {q: series(q, order, estimator) for q in QUANTITIES}
+    out = []
+    for k in gens:
+        prefix = sizes[:k]
+        exact_k = {q: evaluate(q, prefix, estimator, dps=digits) for q in QUANTITIES}
+        with mpmath.workdps(digits + 5):
+            absolute = {q: exact_k[q] * mpmath.mpf(sigma) ** sigma_power(q) for q in QUANTITIES}
+        out.append(
+            TheoryResult(
+                generation=k,
+                exact=exact_k,
+                series={q: ser[q].evaluate(prefix, digits) for q in QUANTITIES},
+                order=order,
+                absolute=absolute,
+            )
+        )
+    return out if record == "all" else out[0]
