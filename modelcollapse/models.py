@@ -316,7 +316,10 @@ class Figure:
     * ``"spread"``: ``quantities = (mean, variance)``: exact mean +- one standard deviation, Monte Carlo;
     * ``"paths"``: ``quantities = (path statistic, exact mean quantity)``: individual chains from the
       model's ``simulate(..., trajectories=True)`` (``result.paths()[statistic]``), their 5--95 % band and
-      the exact mean.
+      the exact mean;
+    * ``"compare"``: ``quantities = (quantity,)`` and ``vary = (parameter, values)``: the exact curve and
+      the Monte Carlo estimate +- 2 s.e. of one quantity for each value of one parameter (the others as
+      given), in one panel.
     """
 
     name: str
@@ -325,6 +328,8 @@ class Figure:
     kind: str = "values"
     log: bool = False
     ylabel: str = ""
+    vary: tuple[Any, ...] = ()
+    """``"compare"`` figures: ``(parameter name, (value, ...))``."""
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,7 @@ def _where_rows(defs: list[tuple[str, sp.Expr]]) -> list[str]:
 
 def fragment_rows(claim: Claim) -> tuple[list[str], list[str]]:
     """The displayed rows of a claim's equation and its ``where`` rows (see :func:`claim_fragment`)."""
-    if claim.published is not None:
+    if claim.published is not None and claim.published.series is not None:
         k = claim.published.remainder_order
         rhs = render(_series_expr(claim, claim.series(k - 1))) + " + " + _remainder(k)
         return display_lines(claim.lhs_latex, rhs), []
@@ -374,21 +374,46 @@ def _units(claim: Claim) -> str:
     return f"Values in units of ${render(claim.unit)}$"
 
 
+def _params_text(params: Mapping[str, Any]) -> str:
+    """Model parameters in text mode (``dim 5, samples 20, ...``)."""
+    shown = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        shown.append(f"{_escape(key)} {_escape(value)}")
+    return ", ".join(shown)
+
+
 def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
     mc = ev.result.get("mc") or {}
     pub = ev.result.get("published")
     run = ev.run
+    settings: list[tuple[str, Mapping[str, Any]]] = []
+
+    def where(check: Mapping[str, Any]) -> str:
+        """The sizes of a check, or (a model without a schedule) a reference to its parameters below."""
+        if check.get("sizes"):
+            return _sizes(check["sizes"])
+        params = check.get("params") or {}
+        for n, (_, known) in enumerate(settings):
+            if known == params:
+                return f"({chr(ord('a') + n)})"
+        settings.append((chr(ord("a") + len(settings)), params))
+        return f"({settings[-1][0]})"
+
     rows = [
         [
-            "exact form", _sizes(mc.get("sizes", ())), f"${_num(mc.get('theory'))}$", f"${_num(mc.get('estimate'))}$",
+            "exact form", where(mc), f"${_num(mc.get('theory'))}$", f"${_num(mc.get('estimate'))}$",
             f"${_num(mc.get('stderr'), 3)}$", f"${_signed(mc.get('z'))}$",
             f"${_int(mc['chains'])}$" if "chains" in mc else "---",
         ]
     ]
     if pub:
         x, p, ze, zp = pub.get("exact_value"), pub.get("published_value"), pub.get("z_exact"), pub.get("z_published")
-        sizes = _sizes(pub.get("evidence_sizes", ()))
         evm = pub.get("evidence") or {}
+        sizes = _sizes(pub.get("evidence_sizes", ())) if pub.get("evidence_sizes") else where(evm)
         est, se = evm.get("estimate"), evm.get("stderr")
         chains = f"${_int(evm['chains'])}$" if "chains" in evm else "---"
         if est is None and None not in (x, p, ze, zp) and ze != zp:
@@ -412,13 +437,16 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
         r"$z = (\text{estimate} - \text{value})/\text{stderr}$."
     )
     if pub:
-        caption += " The rows at ten times the sizes share one simulation, which tests both values."
+        caption += (" The rows at ten times the sizes share one simulation, which tests both values."
+                    if pub.get("evidence_sizes") else " The published rows share one simulation, which tests both values.")
+    if settings:
+        caption += " Parameters: " + "; ".join(f"({tag}) {_params_text(p)}" for tag, p in settings) + "."
     return [
         r"\begin{table}[htbp]",
         r"\centering\small",
         r"\begin{tabular}{@{}lllllrr@{}}",
         r"\toprule",
-        r"tested & sizes $M_i$ & value & estimate & stderr & $z$ & chains \\",
+        rf"tested & {'setting' if settings else 'sizes $M_i$'} & value & estimate & stderr & $z$ & chains \\",
         r"\midrule",
         *(" & ".join(r) + r" \\" for r in rows),
         r"\bottomrule",
@@ -429,9 +457,55 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
     ]
 
 
+def _value_block(claim: Claim, ev: Evidence) -> list[str]:
+    """A published formula given by value: as printed beside the derived exact form, and the probes."""
+    form = claim.published
+    assert form is not None
+    pub = ev.result.get("published") or {}
+    relation = r"\le" if form.relation == "<=" else "="
+    out = [r"\paragraph{Published statement.}", f"{form.source}: {form.text}."]
+    if form.reading:
+        out.append(f"Read with {form.reading}.")
+    if form.expression is not None:
+        rows = [rf"\text{{published: }} {claim.lhs_latex} &{relation} {render(form.expression)}",
+                rf"\text{{derived: }} {claim.lhs_latex} &= {render(_abbreviated(claim)[0])}"]
+        out.append("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
+    line = rf"\textbf{{Verdict: {_escape(pub.get('verdict', 'not verified'))}.}}"
+    for name, result in sorted((pub.get("alternatives") or {}).items()):
+        line += f" Other reading ({_escape(name)}): {_escape(result)}."
+    out.append(line)
+    probes = pub.get("probes") or []
+    if probes:
+        out += [
+            r"\begin{center}\small",
+            r"\begin{tabular}{@{}p{8.2cm}lrrl@{}}",
+            r"\toprule",
+            r"parameters changed & scope & exact & published & holds \\",
+            r"\midrule",
+            *(f"{_params_text(p['params']) or 'none'} & {_escape(p['scope'])} & ${_num(p['exact'])}$ & "
+              f"${_num(p['published'])}$ & {'yes' if p['holds'] else 'no'} \\\\" for p in probes),
+            r"\bottomrule",
+            r"\end{tabular}",
+            r"\end{center}",
+            r"The verdict is computed at the probes of the stated scope; the others lie beyond the stated "
+            r"assumptions; a verdict ``in scope'' holds at every probe of the stated scope and fails at one beyond it.",
+        ]
+    if pub.get("z_published") is not None:
+        text = (rf"At the evidence parameters the simulation gives $z = {_signed(pub.get('z_published'), 1)}$ for "
+                rf"the published formula and $z = {_signed(pub.get('z_exact'))}$ for the exact form")
+        alts = pub.get("z_alternatives") or {}
+        if alts:
+            text += "; other readings: " + ", ".join(
+                f"{_escape(name)} $z = {_signed(z, 1)}$" for name, z in sorted(alts.items()))
+        out.append(text + rf" (Table~\ref{{tab:{claim.id}}}).")
+    return out
+
+
 def _published_block(claim: Claim, ev: Evidence) -> list[str]:
     form = claim.published
     assert form is not None
+    if form.series is None:
+        return _value_block(claim, ev)
     pub = ev.result.get("published") or {}
     k = form.remainder_order
     published_rhs = render(_series_expr(claim, form.series)) + " + " + _remainder(k)
@@ -494,7 +568,11 @@ def _theorem(claim: Claim, exact_ref: str | None) -> list[str]:
     out += [rf"\item {a};" for a in claim.assumptions]
     out.append(r"\end{itemize}")
     refs = rf"\cite{{{','.join(sorted(claim.references))}}}" if claim.references else ""
-    if claim.published is not None:
+    if claim.published is not None and claim.published.series is None:
+        out.append(r"then, " + (claim.scope or "in the setting of the published statement")
+                   + (f" (cf.\\ {refs}; the verdict below compares the printed formula with this exact form)" if refs else "")
+                   + ",")
+    elif claim.published is not None:
         out.append(
             r"then, as every $M_i \to \infty$ at fixed $g$ (the published statement"
             + (f" {refs}" if refs else "")
@@ -502,9 +580,10 @@ def _theorem(claim: Claim, exact_ref: str | None) -> list[str]:
             r"printed coefficients agree),"
         )
     else:
-        out.append(r"then, for every $g \ge 0$ and all sizes $M_0, \dots, M_{g-1}$" + (f" (cf.\\ {refs})" if refs else "") + ",")
+        scope = claim.scope or r"for every $g \ge 0$ and all sizes $M_0, \dots, M_{g-1}$"
+        out.append(r"then, " + scope + (f" (cf.\\ {refs})" if refs else "") + ",")
     out.append(rf"\input{{claims/{claim.id}}}")
-    if claim.published is not None:
+    if claim.published is not None and claim.published.series is not None:
         if exact_ref is not None:
             out.append(rf"The exact form is \eqref{{eq:{exact_ref}}}.")
         else:
@@ -597,7 +676,8 @@ def appendix_tex(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> s
         out += _theorem(claim, exact_ref)
         if claim.published is not None:
             out += _published_block(claim, ev)
-        out += _series_block(claim, ev)
+        if claim.series_order is not None:
+            out += _series_block(claim, ev)
         out += _derivation(claim, ev, shared)
         out.append(rf"\paragraph{{Evidence.}} Table~\ref{{tab:{claim.id}}}.")
         out += _evidence_table(claim, ev)

@@ -119,20 +119,33 @@ def _numeric(expr: sp.Expr, point: Mapping[sp.Symbol, Any]) -> mpmath.mpf:
 
 @dataclass(frozen=True, kw_only=True)
 class PublishedForm:
-    """A formula as published: its truncated series and the remainder order it states."""
+    """A formula as published: either an expansion (its truncated series and the remainder order it
+    states) or a formula or bound at the model's parameters (its :attr:`value`, checked at :attr:`probes`)."""
 
     source: str
     """Where it is printed, e.g. "Shumailov et al. (2024), Nature 631, Methods, 1D Gaussian"."""
     text: str
     """The statement in words, as we read it."""
-    series: QuasiSymmetricSeries
+    series: QuasiSymmetricSeries | None = None
     """The published expansion (in units of sigma), as a quasi-symmetric series in 1/M_i."""
-    remainder_order: int
+    remainder_order: int | None = None
     """The stated remainder is O(M^-remainder_order)."""
     reading: str = ""
     """How an ambiguous printed formula was read (e.g. ordered vs unordered pairs)."""
-    alternatives: Mapping[str, QuasiSymmetricSeries] = field(default_factory=dict)
-    """Other readings of the printed formula, checked too."""
+    alternatives: Mapping[str, Any] = field(default_factory=dict)
+    """Other readings of the printed formula, checked too: series for an expansion, ``(params, dps) ->
+    value`` callables for a formula given by :attr:`value`."""
+    value: Callable[[Mapping[str, Any], int], Any] | None = None
+    """A statement that is not an expansion: the published formula's value at model parameters."""
+    expression: sp.Expr | None = None
+    """That formula as SymPy, for display."""
+    relation: Literal["=", "<="] = "="
+    """``"="``: the formula is stated as exact; ``"<="``: it is stated as an upper bound of the quantity."""
+    probes: tuple[Mapping[str, Any], ...] = ()
+    """Parameter changes (applied to the claim's parameters) where the statement's assumptions hold: the
+    verdict compares the exact form with :attr:`value` at each of them."""
+    beyond: tuple[Mapping[str, Any], ...] = ()
+    """Parameter changes outside the stated assumptions: compared and reported, not part of the verdict."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,6 +195,8 @@ class Claim:
     """Abbreviation for LaTeX: ``statement -> (shorter expression, [(name, definition)])``."""
     estimator: str = ""
     notes: str = ""
+    scope: str = ""
+    """Where the exact form holds, as the appendix's theorem states it (default: every ``g`` and all sizes)."""
 
     @property
     def mc_sizes(self) -> tuple[int, ...]:

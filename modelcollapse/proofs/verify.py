@@ -128,7 +128,12 @@ class PublishedVerdict:
     """The Monte Carlo check of the exact form at ``evidence_sizes`` (chains, estimate, stderr, power)."""
     mc_rejects_published: bool | None = None
     """|z_published| above the threshold: the simulation rejects the published value (as it must for a
-    refuted formula, and must not for an exact one)."""
+    refuted formula, and must not for an exact one); for a bound, the estimate lies significantly above it."""
+    probes: tuple[dict[str, Any], ...] = ()
+    """A formula given by value: at each probe, the parameters changed, ``scope`` (``stated`` or ``beyond``
+    the statement's assumptions), the exact and the published values, and whether the statement holds."""
+    z_alternatives: dict[str, float] = field(default_factory=dict)
+    """A formula given by value: the z-score of each other reading at the evidence parameters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,9 +406,55 @@ def _terms(series: QuasiSymmetricSeries, order: int) -> dict[str, str]:
     return {"M" + "".join(map(str, a)) if a else "1": str(c) for a, c in s.coefficients.items()}
 
 
+def published_value(claim: Claim, params: Mapping[str, Any], dps: int = 30) -> Any:
+    """The published formula of a claim at ``params`` (its value, or its series at the schedule)."""
+    form = claim.published
+    assert form is not None
+    if form.value is not None:
+        return form.value(params, dps)
+    return form.series.evaluate(list(params[claim.series_variable]), dps)
+
+
+def _holds(exact: Any, published: Any, relation: str) -> bool:
+    """The published statement holds at one point: equal to 30 digits, or (a bound) not below the exact value."""
+    tol = mpmath.mpf(10) ** -25 * max(abs(exact), abs(published), 1)
+    return bool(exact <= published + tol) if relation == "<=" else bool(abs(exact - published) <= tol)
+
+
+def _value_verdict(claim: Claim) -> tuple[str, dict[str, str], tuple[dict[str, Any], ...]]:
+    """Verdict on a formula given by value: compared with the exact form at every probe."""
+    form = claim.published
+    assert form is not None and form.value is not None
+    rows = []
+    with mpmath.workdps(40):
+        for scope, points in (("stated", form.probes), ("beyond", form.beyond)):
+            for change in points:
+                params = claim.at(**change)
+                exact, pub = claim.exact_value(params, 40), form.value(params, 40)
+                rows.append({"params": _jsonable(change), "scope": scope, "exact": float(exact),
+                             "published": float(pub), "holds": _holds(exact, pub, form.relation)})
+    stated = [r for r in rows if r["scope"] == "stated"]
+    if not stated:
+        raise ValueError(f"published claim {claim.id} states a formula by value but gives no probes")
+    difference = {
+        ", ".join(f"{k}={_short_value(v)}" for k, v in r["params"].items()) or "claim parameters":
+            f"{r['exact'] - r['published']:.12g}"
+        for r in stated if not r["holds"]
+    }
+    if difference:
+        return "refuted", difference, tuple(rows)
+    verdict = "exact" if form.relation == "=" else "bound holds"
+    if not all(r["holds"] for r in rows):
+        verdict += " in scope"  # a probe beyond the stated assumptions fails
+    return verdict, {}, tuple(rows)
+
+
 def _published_verdict(claim: Claim) -> tuple[str, dict[str, str]]:
     form = claim.published
     assert form is not None
+    if form.value is not None:
+        verdict, difference, _ = _value_verdict(claim)
+        return verdict, difference
     k = form.remainder_order - 1
     ours = claim.series(k)
     diff = {a: ours.coefficients.get(a, 0) - form.series.coefficients.get(a, 0) for a in set(ours.coefficients) | set(form.series.coefficients)}
@@ -461,7 +512,7 @@ def verify(
         tasks.append(_Task(c, params, float(c.exact_value(params, 17)), _next_term(c, params)))
         if c.published is not None:
             ev = dict(c.evidence_params or c.params)
-            pub_value = float(c.published.series.evaluate(list(ev[c.series_variable]), 30))
+            pub_value = float(published_value(c, ev))
             exact_value = float(c.exact_value(ev, 30))
             target = abs(pub_value - exact_value) or _next_term(c, ev)
             tasks.append(_Task(c, ev, exact_value, target, pub_value))
@@ -515,37 +566,70 @@ def verify(
             status = "holds"
         published = None
         if c.published is not None:
-            verdict, difference = _published_verdict(c)
+            form = c.published
             ev_params = dict(c.evidence_params or c.params)
-            ev = tuple(ev_params[c.series_variable])
+            ev = tuple(ev_params.get(c.series_variable, ()))
             ev_check, zp = mc[(c.id, _key(ev_params))]
-            rejects = zp is not None and abs(zp) > ev_check.threshold
             ok = ok and ev_check.ok
             underpowered = underpowered or not ev_check.powered
-            if verdict == "exact" and rejects:
-                ok = False  # the simulation contradicts an exact identity
-            if verdict == "refuted" and not rejects:
-                underpowered = True  # the simulation cannot yet see the error the verdict names
-            k = c.published.remainder_order - 1
+            pub_value = published_value(c, ev_params)
+            if form.value is not None:
+                verdict, difference, probes = _value_verdict(c)
+                # what the simulation must show at the evidence parameters, by the exact form there
+                holds_there = _holds(c.exact_value(ev_params, 30), pub_value, form.relation)
+                if form.relation == "<=":
+                    rejects = zp is not None and zp > ev_check.threshold  # significantly above the bound
+                else:
+                    rejects = zp is not None and abs(zp) > ev_check.threshold
+                if holds_there and rejects:
+                    ok = False  # the simulation contradicts the exact form
+                if not holds_there and not rejects:
+                    underpowered = True
+                published_terms: dict[str, str] = {}
+                derived_terms: dict[str, str] = {}
+                derived_value = float(ev_check.theory)
+                z_alt = {}
+                for name, alt in form.alternatives.items():
+                    if ev_check.stderr > 0:
+                        z_alt[name] = (ev_check.estimate - float(alt(ev_params, 30))) / ev_check.stderr
+                alternatives = {
+                    name: ("agrees" if all(_holds(c.exact_value(c.at(**p), 40), alt(c.at(**p), 40), form.relation)
+                                           for p in form.probes) else "refuted")
+                    for name, alt in form.alternatives.items()
+                }
+            else:
+                verdict, difference = _published_verdict(c)
+                probes, z_alt = (), {}
+                rejects = zp is not None and abs(zp) > ev_check.threshold
+                if verdict == "exact" and rejects:
+                    ok = False  # the simulation contradicts an exact identity
+                if verdict == "refuted" and not rejects:
+                    underpowered = True  # the simulation cannot yet see the error the verdict names
+                k = form.remainder_order - 1
+                published_terms, derived_terms = _terms(form.series, k), _terms(c.series(k), k)
+                derived_value = float(c.series(k).evaluate(list(ev), 30))
+                alternatives = {
+                    name: ("agrees" if alt.coefficients == c.series(k).coefficients else "refuted")
+                    for name, alt in form.alternatives.items()
+                }
             published = PublishedVerdict(
                 verdict=verdict,
-                text=c.published.text,
-                reading=c.published.reading,
-                published_terms=_terms(c.published.series, k),
-                derived_terms=_terms(c.series(k), k),
+                text=form.text,
+                reading=form.reading,
+                published_terms=published_terms,
+                derived_terms=derived_terms,
                 difference=difference,
-                alternatives={
-                    name: ("agrees" if alt.coefficients == c.series(k).coefficients else "refuted")
-                    for name, alt in c.published.alternatives.items()
-                },
+                alternatives=alternatives,
                 evidence_sizes=ev,
                 exact_value=ev_check.theory,
-                published_value=float(c.published.series.evaluate(list(ev), 30)),
-                derived_series_value=float(c.series(k).evaluate(list(ev), 30)),
+                published_value=float(pub_value),
+                derived_series_value=derived_value,
                 z_published=zp,
                 z_exact=ev_check.z,
                 evidence=ev_check,
                 mc_rejects_published=rejects,
+                probes=probes,
+                z_alternatives=z_alt,
             )
             if not ok:
                 status = "fails"
