@@ -383,7 +383,8 @@ def _verify_table(data: dict[str, Any]) -> str:
 
 
 def _params_text(params: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k} {_show(tuple(v) if isinstance(v, list) else v)}" for k, v in params.items()) or "the claim's parameters"
+    return ", ".join(f"{k} {_show(tuple(v) if isinstance(v, list) else v)}" for k, v in params.items()
+                     if v is not None) or "the claim's parameters"
 
 
 # ---------------------------------------------------------------------------------------------------------
