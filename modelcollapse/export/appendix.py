@@ -193,7 +193,7 @@ def _where_rows(defs: list[tuple[str, sp.Expr]]) -> list[str]:
 
 def fragment_rows(claim: Claim) -> tuple[list[str], list[str]]:
     """The displayed rows of a claim's equation and its ``where`` rows (see :func:`claim_fragment`)."""
-    if claim.published is not None:
+    if claim.published is not None and claim.published.series is not None:
         k = claim.published.remainder_order
         rhs = render(_series_expr(claim, claim.series(k - 1))) + " + " + _remainder(k)
         return display_lines(claim.lhs_latex, rhs), []
@@ -348,6 +348,8 @@ def _step_lhs(claim: Claim, lhs: sp.Expr) -> tuple[str, int | None]:
 
 def _series_block(claim: Claim, ev: Evidence) -> list[str]:
     k = claim.series_order
+    if k is None:  # a claim without a series (exact form and Monte Carlo only)
+        return []
     rhs = render(_series_expr(claim, claim.series(k))) + " + " + _remainder(k + 1)
     out = [
         r"\paragraph{Series.}",
@@ -433,6 +435,8 @@ def _published_block(claim: Claim, ev: Evidence) -> list[str]:
     form = claim.published
     assert form is not None
     pub = ev.result.get("published") or {}
+    if form.series is None:
+        return _published_value_block(claim, form, pub)
     k = form.remainder_order
     published_rhs = render(_series_expr(claim, form.series)) + " + " + _remainder(k)
     derived_rhs = render(_series_expr(claim, claim.series(k - 1))) + " + " + _remainder(k)
@@ -462,6 +466,46 @@ def _published_block(claim: Claim, ev: Evidence) -> list[str]:
         )
     out.append(line)
     return out
+
+
+_RELATION_TEX = {"=": "=", "<=": r"\le{}", ">=": r"\ge{}"}
+
+
+def _published_value_block(claim: Claim, form: Any, pub: Mapping[str, Any]) -> list[str]:
+    """A published closed form or bound: the statement, the verdict and the probes it was decided at."""
+    rel = _RELATION_TEX[form.relation]
+    rows = display_lines(r"\text{published: } " + claim.lhs_latex, form.latex, relation=rel)
+    out = [r"\paragraph{Published statement.}", f"{form.source}: {form.text}."]
+    if form.reading:
+        out.append(f"Read with {form.reading}.")
+    out.append("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
+    verdict = pub.get("verdict", "not verified")
+    line = rf"\textbf{{Verdict: {_escape(verdict)}.}}"
+    points = pub.get("points") or []
+    if points:
+        worst = min(points, key=lambda pt: (pt["holds"], -abs(pt["exact"] - pt["published"])))
+        shown = ", ".join(f"{_escape(k)} {_escape(_short(v))}" for k, v in worst["params"].items())
+        line += (
+            rf" Decided exactly at {len(points)} parameter points; "
+            rf"{'the relation fails' if not worst['holds'] else 'the largest gap is'} at {shown}: exact "
+            rf"${_num(worst['exact'])}$, published ${_num(worst['published'])}$."
+        )
+    if pub.get("evidence_sizes"):
+        line += (
+            rf" At sizes {_sizes(pub['evidence_sizes'])} the simulation gives $z = {_signed(pub.get('z_published'), 1)}$ "
+            rf"for the published value and $z = {_signed(pub.get('z_exact'))}$ for the exact form "
+            rf"(Table~\ref{{tab:{claim.id}}})."
+        )
+    out.append(line)
+    return out
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        if len(value) > 3 and len(set(value)) == 1:
+            return f"{value[0]}x{len(value)}"
+        return ",".join(map(str, value))
+    return str(value)
 
 
 def _difference(claim: Claim) -> sp.Expr | None:
@@ -494,7 +538,9 @@ def _theorem(claim: Claim, exact_ref: str | None) -> list[str]:
     out += [rf"\item {a};" for a in claim.assumptions]
     out.append(r"\end{itemize}")
     refs = rf"\cite{{{','.join(sorted(claim.references))}}}" if claim.references else ""
-    if claim.published is not None:
+    if claim.published is not None and claim.published.series is None:
+        out.append(r"then (the published statement" + (f" {refs}" if refs else "") + r" is judged below against the exact form)")
+    elif claim.published is not None:
         out.append(
             r"then, as every $M_i \to \infty$ at fixed $g$ (the published statement"
             + (f" {refs}" if refs else "")
@@ -504,7 +550,7 @@ def _theorem(claim: Claim, exact_ref: str | None) -> list[str]:
     else:
         out.append(r"then, for every $g \ge 0$ and all sizes $M_0, \dots, M_{g-1}$" + (f" (cf.\\ {refs})" if refs else "") + ",")
     out.append(rf"\input{{claims/{claim.id}}}")
-    if claim.published is not None:
+    if claim.published is not None and claim.published.series is not None:
         if exact_ref is not None:
             out.append(rf"The exact form is \eqref{{eq:{exact_ref}}}.")
         else:
