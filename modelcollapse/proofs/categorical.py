@@ -131,7 +131,7 @@ def theory(*, dist: str, sizes: Sequence[int], scheme: str = "replace", real: in
 
     >>> t = theory(dist="list:0.5,0.3,0.2", sizes=(4,))
     >>> round(float(t.exact["missing_mass"]), 6)  # 0.3 * 0.7^4 + 0.2 * 0.8^4 + 0.5 * 0.5^4
-    0.18418
+    0.1852
     """
     params = _validate({"dist": dist, "sizes": tuple(sizes), "scheme": scheme, "real": real, "tail_rank": tail_rank})
     g = len(params["sizes"])
