@@ -205,8 +205,17 @@ def _wordfreq(spec: str, lang: str, k: int) -> Distribution:
     order = np.argsort(-f, kind="stable")
     return Distribution(
         spec, f[order] / f.sum(), tuple(words[i] for i in order),
-        f"wordfreq {getattr(wordfreq, '__version__', '')} top {k} words of '{lang}', frequencies renormalised",
+        f"wordfreq {_version('wordfreq')}: top {k} words of '{lang}', frequencies renormalised",
     )
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:  # pragma: no cover
+        return "(version unknown)"
 
 
 @functools.lru_cache(maxsize=8)
