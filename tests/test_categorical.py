@@ -235,3 +235,38 @@ def test_simulate_cli(capsys):
     obj = json.loads(out)
     assert code == 0, err
     assert set(obj["estimates"]) == set(C.QUANTITIES) and obj["sampler"] == "brute"
+
+
+@pytest.mark.mc(checks=1)
+def test_detector_recursion_agrees_with_simulation(mc_check, mc_seed, mc_chains):
+    params = C.MODEL.resolve({"dist": "zipf:1.1,10", "sizes": (6, 9, 7, 8), "scheme": "mix", "real": 2,
+                              "detector_recall": 0.7, "detector_fpr": 0.2})
+    theory = C.exact_values(params)[0]["mean_sq_dist"]
+    est = N.simulate(**params, chains=mc_chains(200_000), seed=mc_seed).estimates()
+    mc_check("detector mean_sq_dist", est["mean_sq_dist"], float(theory), target=C._detector_target(params))
+
+
+def test_detector_composition_moments_against_exact_sums():
+    from math import comb
+
+    for R, S_, rho, f in ((3, 5, 0.4, 0.1), (0, 6, 0.9, 0.0), (4, 0, 0.0, 0.5)):
+        p0 = e2 = e1 = 0.0
+        for a in range(R + 1):
+            for b in range(S_ + 1):
+                w = comb(R, a) * (1 - f) ** a * f ** (R - a) * comb(S_, b) * (1 - rho) ** b * rho ** (S_ - b)
+                if a + b == 0:
+                    p0 += w
+                else:
+                    e2 += w * b * (b - 1) / (a + b) ** 2
+                    e1 += w / (a + b)
+        got = N.composition_moments(R, S_, rho, f)
+        assert got[:3] == pytest.approx((p0, e2, e1), rel=1e-12, abs=1e-15)
+
+
+def test_a_detector_never_reduces_the_distance_here():
+    # removing synthetic tokens leaves fewer tokens: the squared distance grows with the recall
+    d = [C.exact_values(C.MODEL.resolve({"dist": "zipf:1.1,30", "sizes": (40,) * 30, "scheme": "mix", "real": 8,
+                                         "detector_recall": r}))[0]["mean_sq_dist"] for r in (0.0, 0.5, 0.9, 1.0)]
+    assert all(a < b for a, b in zip(d, d[1:]))
+    h0 = 1 - N.parse_distribution("zipf:1.1,30").homozygosity
+    assert float(d[-1]) == pytest.approx(h0 / 8, rel=1e-12)  # a perfect detector: refit on the 8 real tokens

@@ -55,6 +55,7 @@ __all__ = [
     "MarginalResult",
     "SimulationResult",
     "chain_statistics",
+    "composition_moments",
     "dense_zero_probabilities",
     "galton_watson_zero",
     "marginal_expectations",
@@ -541,6 +542,35 @@ def _trim(law: np.ndarray, lo: int) -> tuple[np.ndarray, int, float]:
     a, b = int(big[0]), int(big[-1]) + 1
     cut = float(law[:a].sum() + law[b:].sum())
     return law[a:b], lo + a, cut
+
+
+@functools.lru_cache(maxsize=64)
+def composition_moments(real: int, synthetic: int, recall: float, fpr: float) -> tuple[float, float, float, float]:
+    r"""Moments of the kept composition of one generation under a detector.
+
+    Of :math:`R` real and :math:`S` synthetic tokens the detector keeps :math:`a \sim 	ext{Bin}(R, 1 - f)`
+    and :math:`b \sim 	ext{Bin}(S, 1 - ho)` (independent; :math:`f` the false-positive rate, :math:`ho`
+    the recall); :math:`n = a + b`.  Returns :math:`(P(n = 0),\ E[b(b-1)/n^2; n > 0],\ E[1/n; n > 0],    E[b/n; n > 0])` -- the coefficients of the squared-distance recursion averaged over the composition.
+    Sums over the windows where the binomials exceed :data:`TOL` (error below ``4 * TOL``).
+
+    >>> composition_moments(0, 10, 0.0, 0.0)  # no detector, replace: (0, (1 - 1/M), 1/M, 1)
+    (0.0, 0.9, 0.1, 1.0)
+    """
+    pa, a0 = _first_law(real, 1.0 - fpr) if real else (np.ones(1), 0)
+    pb, b0 = _first_law(synthetic, 1.0 - recall) if synthetic else (np.ones(1), 0)
+    a = np.arange(a0, a0 + pa.shape[0])[:, None]
+    b = np.arange(b0, b0 + pb.shape[0])[None, :]
+    w = pa[:, None] * pb[None, :]
+    n = a + b
+    pos = n > 0
+    nn = np.where(pos, n, 1).astype(np.float64)
+    bb = np.broadcast_to(b, n.shape).astype(np.float64)
+    return (
+        float(w[~pos].sum()),
+        float((w * np.where(pos, bb * (bb - 1) / nn**2, 0.0)).sum()),
+        float((w * np.where(pos, 1.0 / nn, 0.0)).sum()),
+        float((w * np.where(pos, bb / nn, 0.0)).sum()),
+    )
 
 
 def galton_watson_zero(p: Sequence[float] | np.ndarray, sizes: Sequence[int]) -> np.ndarray:

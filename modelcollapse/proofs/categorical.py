@@ -97,10 +97,21 @@ def exact_values(params: Mapping[str, Any], generations: Sequence[int] | None = 
     g = len(sizes)
     gens = tuple(generations) if generations is not None else (g,)
     h0 = 1.0 - d.homozygosity
-    dists = S.mix_sq_dist(sizes, real, mpmath.mpf(h0))
+    recall, fpr = float(params.get("detector_recall", 0.0)), float(params.get("detector_fpr", 0.0))
+    detector = recall > 0 or fpr > 0
+    dists = S.sq_dist_recursion(detector_coefficients(sizes, real, recall, fpr), mpmath.mpf(h0)) if detector \
+        else S.mix_sq_dist(sizes, real, mpmath.mpf(h0))
     out = []
     forward = real > 0
     for j in gens:
+        if detector:
+            out.append({
+                "mean_sq_dist": dists[j - 1], "heterozygosity": 1 - dists[j - 1] / mpmath.mpf(h0),
+                "mean_tail_mass": float(math.fsum(d.p[r:])),
+                **{q: None for q in _MARGINAL}, "_zero": None, "_alive": None, "_error": 0.0,
+                "_method": "composition-averaged recursion",
+            })
+            continue
         m = N.marginal_expectations(d.p, sizes[:j], real=real, functions=("zero", "alive", "entropy"),
                                     method="forward" if forward else "backward")
         zero, alive, ent = m.values["zero"], m.values["alive"], m.values["entropy"]
@@ -121,7 +132,48 @@ def exact_values(params: Mapping[str, Any], generations: Sequence[int] | None = 
     return out
 
 
+def detector_coefficients(sizes: Sequence[int], real: int, recall: float, fpr: float) -> list[tuple[float, float]]:
+    r"""``(c_i, e_i)`` of :func:`~modelcollapse.symbolic.categorical.sq_dist_recursion` per generation under a
+    detector: generation 0 keeps :math:`a \sim \text{Bin}(M_0, 1 - f)` real tokens, generation :math:`i \ge 1`
+    :math:`a \sim \text{Bin}(R, 1 - f)` real and :math:`b \sim \text{Bin}(M_i - R, 1 - \rho)` synthetic ones."""
+    out = []
+    for i, m in enumerate(sizes):
+        r = m if i == 0 else real
+        p0, e2, e1, _ = N.composition_moments(r, m - r, float(recall), float(fpr))
+        out.append((e2 + p0, e1))
+    return out
+
+
+def recall_for_distance(dist: str, size: int, real: int, distance: float, *, fpr: float = 0.0,
+                        generations: int | None = None, grid: int = 1000) -> float | None:
+    r"""The smallest recall :math:`\rho` on a grid of step ``1/grid`` for which :math:`E\|p_g - p\|^2 \le`
+    ``distance`` (at ``generations`` refits of ``size`` tokens with ``real`` real ones, or at stationarity,
+    :math:`D_\infty = e H_0 / (1 - c)`), from the exact composition-averaged recursion; ``None`` if no
+    recall reaches it.
+
+    In this model the answer is 0 or ``None``: the composition-averaged recursion gives a squared distance
+    that *increases* with the recall (removing synthetic tokens leaves fewer tokens; a perfect detector
+    refits on the :math:`R` real ones, :math:`D = H_0/R`, while without one
+    :math:`D_\infty = H_0 M/(M^2 - (M-R)(M-R-1)) < H_0/R`):
+
+    >>> recall_for_distance("zipf:1.1,100", 100, 20, 0.03), recall_for_distance("zipf:1.1,100", 100, 20, 0.02)
+    (0.0, None)
+    """
+    h0 = 1.0 - N.parse_distribution(dist).homozygosity
+    for n in range(grid + 1):
+        rho = n / grid
+        if generations is None:
+            c, e = detector_coefficients((size, size), real, rho, fpr)[1]
+            d = e * h0 / (1 - c) if c < 1 else h0
+        else:
+            d = float(S.sq_dist_recursion(detector_coefficients((size,) * generations, real, rho, fpr), h0)[-1])
+        if d <= distance:
+            return rho
+    return None
+
+
 def theory(*, dist: str, sizes: Sequence[int], scheme: str = "replace", real: int = 0, tail_rank: int = 0,
+           detector_recall: float = 0.0, detector_fpr: float = 0.0,
            per_category: bool = False, order: int = 2, digits: int = 17, record: str = "final") -> Any:
     r"""Exact values of every quantity (no 1/M series: the support quantities have none in :math:`1/M`).
 
@@ -133,14 +185,16 @@ def theory(*, dist: str, sizes: Sequence[int], scheme: str = "replace", real: in
     >>> round(float(t.exact["missing_mass"]), 6)  # 0.3 * 0.7^4 + 0.2 * 0.8^4 + 0.5 * 0.5^4
     0.1852
     """
-    params = _validate({"dist": dist, "sizes": tuple(sizes), "scheme": scheme, "real": real, "tail_rank": tail_rank})
+    params = _validate({"dist": dist, "sizes": tuple(sizes), "scheme": scheme, "real": real, "tail_rank": tail_rank,
+                        "detector_recall": detector_recall, "detector_fpr": detector_fpr})
     g = len(params["sizes"])
     gens = range(1, g + 1) if record == "all" else (g,)
     d = N.parse_distribution(dist)
     results = []
     with mpmath.workdps(digits + 5):
         for j, values in zip(gens, exact_values(params, gens), strict=True):
-            exact = {q: mpmath.mpf(values[q]) for q in QUANTITIES}
+            exact = {q: None if values[q] is None else mpmath.mpf(values[q]) for q in QUANTITIES}
+            no_exact = {q: _NO_DETECTOR for q in QUANTITIES if values[q] is None}
             extra: dict[str, Any] = {
                 "K": d.K,
                 "distribution": d.source,
@@ -150,21 +204,25 @@ def theory(*, dist: str, sizes: Sequence[int], scheme: str = "replace", real: in
                     "note": "marginal laws in float64 with the discarded probability bounded as stated; rounding adds a relative error ~1e-13",
                 },
             }
-            if per_category:
+            if per_category and values["_zero"] is not None:
                 extra["per_category"] = [
                     {"rank": k + 1, "label": d.labels[k], "p": float(d.p[k]), "p_zero": float(values["_zero"][k]),
                      "p_alive": float(values["_alive"][k])}
                     for k in range(d.K)
                 ]
-            if scheme == "mix" and j == g and len(set(params["sizes"])) == 1:
+            if scheme == "mix" and j == g and len(set(params["sizes"])) == 1 and not no_exact:
                 extra["stationary"] = _stationary(d, params["sizes"][0], real)
             results.append(TheoryResult(
-                generation=j, exact=exact, series={}, order=order, absolute=dict(exact),
+                generation=j, exact=exact, series={}, order=order, absolute=dict(exact), no_exact=no_exact,
                 no_series={q: _NO_SERIES.get(q, _NO_SERIES[""]) for q in QUANTITIES},
                 extra=extra,
             ))
     return results if record == "all" else results[0]
 
+
+_NO_DETECTOR = ("not computed: under a detector the kept total is random, so one category's chain is "
+                "two-dimensional (count, kept total); the moment recursion is exact (mean_sq_dist), the support "
+                "quantities are simulated")
 
 _NO_SERIES = {
     "mean_sq_dist": "not needed: the exact closed form is given",
@@ -425,6 +483,19 @@ def _claims_built() -> dict[str, Claim]:
         exact_value=_exact("mean_sq_dist"), params=_params(scheme="mix", real=2, sizes=(6,) * 8), series_order=None,
         mc_target=_no_drift_target, references=("seddik2024",),
     )
+    comp_step = _composition_step()
+    out[f"{NAME}-detector-mean-sq-dist"] = dataclasses.replace(
+        out[f"{NAME}-mix-mean-sq-dist"], id=f"{NAME}-detector-mean-sq-dist",
+        title="Squared distance under a detector (mix, random kept composition)",
+        statement=sp.Symbol(r"D_g,\ D_{i+1} = c_i D_i + e_i H_0"),
+        assumptions=(*ASSUMPTIONS, _MIX, r"a detector keeps each synthetic token with probability $1 - \rho$ and "
+                     r"each real one with probability $1 - f$, independently; the refit uses the kept tokens "
+                     r"($p_{i+1} = p_i$ if none is kept); $c_i = E[b(b-1)/n^2; n > 0] + P(n = 0)$, "
+                     r"$e_i = E[1/n; n > 0]$ over the kept real $a$ and synthetic $b$, $n = a + b$"),
+        steps=(_step_marginal(), sq_step, comp_step),
+        params=_params(scheme="mix", real=2, sizes=(8,) * 6, detector_recall=0.6, detector_fpr=0.1),
+        mc_target=_detector_target,
+    )
     for q in ("expected_support", "missing_mass", "tail_mass_present", "tail_support"):
         c = _support_claim(q)
         out[c.id] = c
@@ -440,6 +511,35 @@ def _claims_built() -> dict[str, Claim]:
     out[ent.id] = ent
     out.update({c.id: c for c in published_claims(out)})
     return out
+
+
+def _detector_target(params: Mapping[str, Any]) -> float:
+    """Power target: the gap to the same mix without a detector."""
+    plain = exact_values({**params, "detector_recall": 0.0, "detector_fpr": 0.0})[0]["mean_sq_dist"]
+    return abs(float(plain) - float(exact_values(params)[0]["mean_sq_dist"]))
+
+
+def _composition_step() -> DerivationStep:
+    """The composition moments (float64 windows) against the exact double sum over the binomials (SymPy)."""
+    a, b = sp.symbols("a b", integer=True, nonnegative=True)
+    Rr, Ss = sp.symbols("R S", positive=True, integer=True)
+    rho, f = sp.symbols("rho f", positive=True)
+    pa = sp.binomial(Rr, a) * (1 - f) ** a * f ** (Rr - a)
+    pb = sp.binomial(Ss, b) * (1 - rho) ** b * rho ** (Ss - b)
+    rhs = sp.Sum(sp.Sum(pa * pb * sp.Piecewise((b * (b - 1) / (a + b) ** 2 + 1 / (a + b), a + b > 0), (0, True)),
+                        (b, 0, Ss)), (a, 0, Rr))
+
+    def numeric_lhs(point: Mapping[sp.Symbol, Any]) -> mpmath.mpf:
+        _, e2, e1, _ = N.composition_moments(int(point[Rr]), int(point[Ss]), float(point[rho]), float(point[f]))
+        return mpmath.mpf(e2) + mpmath.mpf(e1)
+
+    return DerivationStep(
+        description=r"average over the kept composition: $E[b(b-1)/n^2 + 1/n; n > 0]$ by the float64 windows "
+                    r"against the exact double sum over $a \sim \text{Bin}(R, 1-f)$, $b \sim \text{Bin}(S, 1-\rho)$",
+        lhs=sp.Function("E")(Rr, Ss), rhs=rhs, exact=False,
+        domain={Rr: lambda r: r.randint(1, 6), Ss: lambda r: r.randint(1, 8), rho: _prob, f: _prob},
+        numeric_lhs=numeric_lhs, points=2, tolerance_digits=12,
+    )
 
 
 def _entropy_of(params: Mapping[str, Any]) -> float:
@@ -538,7 +638,7 @@ def claim_factories() -> dict[str, Callable[[], Claim]]:
 
 
 _IDS = (
-    f"{NAME}-mean-tail-mass", f"{NAME}-heterozygosity", f"{NAME}-mix-mean-sq-dist",
+    f"{NAME}-mean-tail-mass", f"{NAME}-heterozygosity", f"{NAME}-mix-mean-sq-dist", f"{NAME}-detector-mean-sq-dist",
     f"{NAME}-expected-support", f"{NAME}-missing-mass", f"{NAME}-tail-mass-present", f"{NAME}-tail-support",
     f"{NAME}-mix-expected-support", f"{NAME}-mix-missing-mass", f"{NAME}-mean-entropy",
     "wright-fisher-heterozygosity", "suresh2024-theorem1", "suresh2024-corollary1",
@@ -560,6 +660,10 @@ MODEL = Model(
                   default="replace", choices=N.SCHEMES),
         Parameter("real", "int", "R, real tokens per generation under mix", default=0, minimum=0, symbol="R"),
         Parameter("tail_rank", "int", "r: the tail is the categories of rank > r", default=0, minimum=0, symbol="r"),
+        Parameter("detector_recall", "float", "detector: probability that a synthetic token is removed",
+                  default=0.0, minimum=0.0, maximum=1.0, symbol=r"\rho"),
+        Parameter("detector_fpr", "float", "detector: probability that a real token is removed (false positive)",
+                  default=0.0, minimum=0.0, maximum=1.0, symbol="f"),
         Parameter("per_category", "flag", "theory: add per-category P(p_g[k] = 0) to the JSON", default=False,
                   grid=False),
     ),

@@ -40,6 +40,7 @@ __all__ = [
     "heterozygosity_ratio",
     "mix_sq_dist",
     "one_refit",
+    "sq_dist_recursion",
     "stationary_sq_dist",
     "zero_probability_dense",
 ]
@@ -132,14 +133,34 @@ def mix_sq_dist(sizes: Sequence[int], real: int, h0: object, *, dps: int = 17) -
     >>> [mpmath.nstr(v, 8) for v in mix_sq_dist([4, 4], 0, 1)]
     ['0.25', '0.4375']
     """
+    with mpmath.workdps(dps + 10):
+        coefficients = []
+        for n, m in enumerate(sizes):
+            m = mpmath.mpf(m)
+            alpha = (m - real) / m if n > 0 else mpmath.mpf(0)
+            coefficients.append((alpha**2 - alpha / m, 1 / m))
+        return sq_dist_recursion(coefficients, h0, dps=dps)
+
+
+def sq_dist_recursion(coefficients: Sequence[tuple[object, object]], h0: object, *, dps: int = 17) -> list[mpmath.mpf]:
+    r""":math:`D_{i+1} = c_i D_i + e_i H_0`, :math:`D_0 = 0`: the squared-distance recursion averaged over a
+    random kept composition :math:`(a, b)` of :math:`n = a + b` tokens (:math:`a` real, :math:`b` synthetic).
+
+    Given the composition, a refit is the mix refit with :math:`R = a`, :math:`M = n`, so
+    :math:`E[D_{i+1} \mid a, b] = (\alpha^2 - \alpha/n) D_i + H_0/n` with :math:`\alpha = b/n`, and
+    :math:`D_{i+1} = D_i` when :math:`n = 0` (no refit).  The composition is independent of the past, so
+    :math:`c_i = E[b(b-1)/n^2; n > 0] + P(n = 0)` and :math:`e_i = E[1/n; n > 0]`.  Without a detector
+    :math:`c_i = \alpha_i^2 - \alpha_i/M_i`, :math:`e_i = 1/M_i` (:func:`mix_sq_dist`).
+
+    >>> [mpmath.nstr(v, 8) for v in sq_dist_recursion([(0, mpmath.mpf(1) / 4), (mpmath.mpf(3) / 4, mpmath.mpf(1) / 4)], 1)]
+    ['0.25', '0.4375']
+    """
     out = []
     with mpmath.workdps(dps + 10):
         d = mpmath.mpf(0)
         h = mpmath.mpf(h0)
-        for n, m in enumerate(sizes):
-            m = mpmath.mpf(m)
-            alpha = (m - real) / m if n > 0 else mpmath.mpf(0)
-            d = (alpha**2 - alpha / m) * d + h / m
+        for c, e in coefficients:
+            d = mpmath.mpf(c) * d + mpmath.mpf(e) * h
             out.append(+d)
     return out
 
