@@ -270,3 +270,11 @@ def test_a_detector_never_reduces_the_distance_here():
     assert all(a < b for a, b in zip(d, d[1:]))
     h0 = 1 - N.parse_distribution("zipf:1.1,30").homozygosity
     assert float(d[-1]) == pytest.approx(h0 / 8, rel=1e-12)  # a perfect detector: refit on the 8 real tokens
+
+
+@pytest.mark.parametrize("cid", list(C._IDS))
+def test_claim_derivation_steps_hold(cid):
+    from modelcollapse.proofs.registry import get_claim
+
+    for step in get_claim(cid).steps:
+        assert step.check(seed=2, exact=step.exact, points=1).ok, step.description
