@@ -45,12 +45,12 @@ _MARGINAL = ("expected_support", "missing_mass", "tail_mass_present", "tail_supp
 
 _LATEX = {
     "mean_sq_dist": r"E\,\|p_g - p\|^2",
-    "heterozygosity": r"E\bigl[1 - \textstyle\sum_k p_g[k]^2\bigr] / H_0",
+    "heterozygosity": r"E[1 - \sum_k p_g[k]^2] / H_0",
     "expected_support": r"E\,\#\{k : p_g[k] > 0\}",
-    "missing_mass": r"E \textstyle\sum_k p_k [p_g[k] = 0]",
-    "tail_mass_present": r"E \textstyle\sum_{k > r} p_k [p_g[k] > 0]",
+    "missing_mass": r"E \sum_k p_k [p_g[k] = 0]",
+    "tail_mass_present": r"E \sum_{k > r} p_k [p_g[k] > 0]",
     "tail_support": r"E\,\#\{k > r : p_g[k] > 0\}",
-    "mean_tail_mass": r"E \textstyle\sum_{k > r} p_g[k]",
+    "mean_tail_mass": r"E \sum_{k > r} p_g[k]",
     "mean_entropy": r"E\,H(p_g)",
 }
 _TEXT = {
