@@ -526,8 +526,9 @@ def _composition_step() -> DerivationStep:
     rho, f = sp.symbols("rho f", positive=True)
     pa = sp.binomial(Rr, a) * (1 - f) ** a * f ** (Rr - a)
     pb = sp.binomial(Ss, b) * (1 - rho) ** b * rho ** (Ss - b)
-    rhs = sp.Sum(sp.Sum(pa * pb * sp.Piecewise((b * (b - 1) / (a + b) ** 2 + 1 / (a + b), a + b > 0), (0, True)),
-                        (b, 0, Ss)), (a, 0, Rr))
+    # n = a + b > 0: b starts at 1 when a = 0
+    term = pa * pb * (b * (b - 1) / (a + b) ** 2 + 1 / (a + b))
+    rhs = sp.Sum(sp.Sum(term, (b, 0, Ss)), (a, 1, Rr)) + sp.Sum(term.subs(a, 0), (b, 1, Ss))
 
     def numeric_lhs(point: Mapping[sp.Symbol, Any]) -> mpmath.mpf:
         _, e2, e1, _ = N.composition_moments(int(point[Rr]), int(point[Ss]), float(point[rho]), float(point[f]))
