@@ -368,9 +368,9 @@ def _verify_table(data: dict[str, Any]) -> str:
             where = f"At sizes {sizes}" if sizes else "At " + _params_text((pub.get("evidence") or {}).get("params", {}))
             terms = (f" Published terms {pub['published_terms']}, derived {pub['derived_terms']}."
                      if pub["published_terms"] or pub["derived_terms"] else "")
-            failing = [p for p in pub.get("probes", []) if not p["holds"]]
+            failing = [p for p in pub.get("points", []) if not p["holds"]]
             if failing:
-                terms += " Fails at " + "; ".join(f"{_params_text(p['params'])} ({p['scope']}: exact "
+                terms += " Fails at " + "; ".join(f"{_params_text(p['params'])} ({p.get('scope', 'stated')}: exact "
                                                    f"{p['exact']:.6g}, published {p['published']:.6g})" for p in failing) + "."
             others = "".join(f"; reading {name}: {pub['alternatives'].get(name, '')}, z = {zr:+.1f}"
                              for name, zr in (pub.get("z_alternatives") or {}).items())

@@ -348,6 +348,8 @@ def _step_lhs(claim: Claim, lhs: sp.Expr) -> tuple[str, int | None]:
 
 def _series_block(claim: Claim, ev: Evidence) -> list[str]:
     k = claim.series_order
+    if k is None:  # a claim without a series (exact form and Monte Carlo only)
+        return []
     rhs = render(_series_expr(claim, claim.series(k))) + " + " + _remainder(k + 1)
     out = [
         r"\paragraph{Series.}",
@@ -375,7 +377,7 @@ def _units(claim: Claim) -> str:
 
 
 def _params_text(params: Mapping[str, Any]) -> str:
-    """Model parameters in text mode (``dim 5, samples 20, ...``)."""
+    """Model parameters in text mode (``dim 5, samples 20, ...``; unset ones left out)."""
     shown = []
     for key, value in params.items():
         if value is None:
@@ -397,9 +399,9 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
         if check.get("sizes"):
             return _sizes(check["sizes"])
         params = check.get("params") or {}
-        for n, (_, known) in enumerate(settings):
+        for tag, known in settings:
             if known == params:
-                return f"({chr(ord('a') + n)})"
+                return f"({tag})"
         settings.append((chr(ord("a") + len(settings)), params))
         return f"({settings[-1][0]})"
 
@@ -413,7 +415,7 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
     if pub:
         x, p, ze, zp = pub.get("exact_value"), pub.get("published_value"), pub.get("z_exact"), pub.get("z_published")
         evm = pub.get("evidence") or {}
-        sizes = _sizes(pub.get("evidence_sizes", ())) if pub.get("evidence_sizes") else where(evm)
+        sizes = _sizes(pub["evidence_sizes"]) if pub.get("evidence_sizes") else where(evm)
         est, se = evm.get("estimate"), evm.get("stderr")
         chains = f"${_int(evm['chains'])}$" if "chains" in evm else "---"
         if est is None and None not in (x, p, ze, zp) and ze != zp:
@@ -457,56 +459,12 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
     ]
 
 
-def _value_block(claim: Claim, ev: Evidence) -> list[str]:
-    """A published formula given by value: as printed beside the derived exact form, and the probes."""
-    form = claim.published
-    assert form is not None
-    pub = ev.result.get("published") or {}
-    relation = r"\le" if form.relation == "<=" else "="
-    out = [r"\paragraph{Published statement.}", f"{form.source}: {form.text}."]
-    if form.reading:
-        out.append(f"Read with {form.reading}.")
-    if form.expression is not None:
-        rows = [rf"\text{{published: }} {claim.lhs_latex} &{relation} {render(form.expression)}",
-                rf"\text{{derived: }} {claim.lhs_latex} &= {render(_abbreviated(claim)[0])}"]
-        out.append("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
-    line = rf"\textbf{{Verdict: {_escape(pub.get('verdict', 'not verified'))}.}}"
-    for name, result in sorted((pub.get("alternatives") or {}).items()):
-        line += f" Other reading ({_escape(name)}): {_escape(result)}."
-    out.append(line)
-    probes = pub.get("probes") or []
-    if probes:
-        out += [
-            r"\begin{center}\small",
-            r"\begin{tabular}{@{}p{8.2cm}lrrl@{}}",
-            r"\toprule",
-            r"parameters changed & scope & exact & published & holds \\",
-            r"\midrule",
-            *(f"{_params_text(p['params']) or 'none'} & {_escape(p['scope'])} & ${_num(p['exact'])}$ & "
-              f"${_num(p['published'])}$ & {'yes' if p['holds'] else 'no'} \\\\" for p in probes),
-            r"\bottomrule",
-            r"\end{tabular}",
-            r"\end{center}",
-            r"The verdict is computed at the probes of the stated scope; the others lie beyond the stated "
-            r"assumptions; a verdict ``in scope'' holds at every probe of the stated scope and fails at one beyond it.",
-        ]
-    if pub.get("z_published") is not None:
-        text = (rf"At the evidence parameters the simulation gives $z = {_signed(pub.get('z_published'), 1)}$ for "
-                rf"the published formula and $z = {_signed(pub.get('z_exact'))}$ for the exact form")
-        alts = pub.get("z_alternatives") or {}
-        if alts:
-            text += "; other readings: " + ", ".join(
-                f"{_escape(name)} $z = {_signed(z, 1)}$" for name, z in sorted(alts.items()))
-        out.append(text + rf" (Table~\ref{{tab:{claim.id}}}).")
-    return out
-
-
 def _published_block(claim: Claim, ev: Evidence) -> list[str]:
     form = claim.published
     assert form is not None
-    if form.series is None:
-        return _value_block(claim, ev)
     pub = ev.result.get("published") or {}
+    if form.series is None:
+        return _published_value_block(claim, form, pub)
     k = form.remainder_order
     published_rhs = render(_series_expr(claim, form.series)) + " + " + _remainder(k)
     derived_rhs = render(_series_expr(claim, claim.series(k - 1))) + " + " + _remainder(k)
@@ -536,6 +494,75 @@ def _published_block(claim: Claim, ev: Evidence) -> list[str]:
         )
     out.append(line)
     return out
+
+
+_RELATION_TEX = {"=": "=", "<=": r"\le{}", ">=": r"\ge{}"}
+
+
+def _published_value_block(claim: Claim, form: Any, pub: Mapping[str, Any]) -> list[str]:
+    """A published closed form or bound: the statement, the verdict and the probes it was decided at."""
+    rel = _RELATION_TEX[form.relation]
+    rows = display_lines(r"\text{published: } " + claim.lhs_latex, form.latex, relation=rel)
+    out = [r"\paragraph{Published statement.}", f"{form.source}: {form.text}."]
+    if form.reading:
+        out.append(f"Read with {form.reading}.")
+    out.append("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
+    verdict = pub.get("verdict", "not verified")
+    line = rf"\textbf{{Verdict: {_escape(verdict)}.}}"
+    for name, result in sorted((pub.get("alternatives") or {}).items()):
+        line += f" Other reading ({_escape(name)}): {_escape(result)}."
+    points = pub.get("points") or []
+    if any(pt.get("scope") == "beyond" for pt in points):
+        out.append(line)
+        out += _points_table(points)
+        line = ""
+        points = []
+    if points:
+        worst = min(points, key=lambda pt: (pt["holds"], -abs(pt["exact"] - pt["published"])))
+        shown = ", ".join(f"{_escape(k)} {_escape(_short(v))}" for k, v in worst["params"].items())
+        line += (
+            rf" Decided exactly at {len(points)} parameter points; "
+            rf"{'the relation fails' if not worst['holds'] else 'the largest gap is'} at {shown}: exact "
+            rf"${_num(worst['exact'])}$, published ${_num(worst['published'])}$."
+        )
+    where = f"At sizes {_sizes(pub['evidence_sizes'])}" if pub.get("evidence_sizes") else "At the evidence parameters"
+    if pub.get("z_published") is not None:
+        line += (
+            rf" {where} the simulation gives $z = {_signed(pub.get('z_published'), 1)}$ "
+            rf"for the published value and $z = {_signed(pub.get('z_exact'))}$ for the exact form"
+        )
+        alts = pub.get("z_alternatives") or {}
+        if alts:
+            line += "; other readings: " + ", ".join(f"{_escape(n)} $z = {_signed(z, 1)}$" for n, z in sorted(alts.items()))
+        line += rf" (Table~\ref{{tab:{claim.id}}})."
+    out.append(line.strip())
+    return out
+
+
+def _points_table(points: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The probes of a value form, in and beyond the stated scope."""
+    return [
+        r"\begin{center}\small",
+        r"\begin{tabular}{@{}p{8.2cm}lrrl@{}}",
+        r"\toprule",
+        r"parameters changed & scope & exact & published & holds \\",
+        r"\midrule",
+        *(f"{_params_text(p['params']) or 'none'} & {_escape(p.get('scope', 'stated'))} & ${_num(p['exact'])}$ & "
+          f"${_num(p['published'])}$ & {'yes' if p['holds'] else 'no'} \\\\" for p in points),
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"\end{center}",
+        r"The verdict is decided at the probes of the stated scope; those beyond it are reported only (a verdict "
+        r"``in scope'' holds at every stated probe and fails at one beyond).",
+    ]
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        if len(value) > 3 and len(set(value)) == 1:
+            return f"{value[0]}x{len(value)}"
+        return ",".join(map(str, value))
+    return str(value)
 
 
 def _difference(claim: Claim) -> sp.Expr | None:
@@ -569,9 +596,8 @@ def _theorem(claim: Claim, exact_ref: str | None) -> list[str]:
     out.append(r"\end{itemize}")
     refs = rf"\cite{{{','.join(sorted(claim.references))}}}" if claim.references else ""
     if claim.published is not None and claim.published.series is None:
-        out.append(r"then, " + (claim.scope or "in the setting of the published statement")
-                   + (f" (cf.\\ {refs}; the verdict below compares the printed formula with this exact form)" if refs else "")
-                   + ",")
+        out.append(r"then" + (f", {claim.scope}" if claim.scope else "") + r" (the published statement"
+                   + (f" {refs}" if refs else "") + r" is judged below against the exact form)")
     elif claim.published is not None:
         out.append(
             r"then, as every $M_i \to \infty$ at fixed $g$ (the published statement"
@@ -676,8 +702,7 @@ def appendix_tex(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> s
         out += _theorem(claim, exact_ref)
         if claim.published is not None:
             out += _published_block(claim, ev)
-        if claim.series_order is not None:
-            out += _series_block(claim, ev)
+        out += _series_block(claim, ev)
         out += _derivation(claim, ev, shared)
         out.append(rf"\paragraph{{Evidence.}} Table~\ref{{tab:{claim.id}}}.")
         out += _evidence_table(claim, ev)

@@ -668,6 +668,8 @@ def _one_fit(params: Mapping[str, Any], dps: int) -> Any:
 @functools.lru_cache(maxsize=None)
 def published_claims() -> dict[str, Claim]:
     """Dohmatob et al.'s linear growth; Gerstgrasser et al.'s accumulate formula and bound."""
+    from ..export.latex import render
+
     base = derived_claims()
     n_sym = sp.Symbol("n", positive=True, integer=True)
 
@@ -684,7 +686,7 @@ def published_claims() -> dict[str, Claim]:
               r"(replace, Gaussian designs, $T \ge d + 2$)"),
         reading=r"$n = G$, the number of fits (fit 1 on the real labels, fits $2..G$ on synthetic ones)",
         value=linear(0),
-        expression=_sigma**2 * _d * n_sym / (_T - _d - 1),
+        latex=render(_sigma**2 * _d * n_sym / (_T - _d - 1)),
         alternatives={r"n = G - 1, the synthetic generations only": linear(1)},
         probes=({}, {"generations": 1}, {"generations": 40}, {"design": "random-once"},
                 {"dim": 10, "samples": 25, "generations": 20}, {"dim": 1, "samples": 3, "generations": 7}),
@@ -697,7 +699,7 @@ def published_claims() -> dict[str, Claim]:
               "in expectation over a Gaussian design)"),
         reading=r"$n = G$ fits; applied to a fresh Gaussian design per block it is the same-design formula",
         value=lambda p, dps=17: _one_fit(p, dps) * mpmath.fsum(mpmath.mpf(1) / j**2 for j in range(1, p["generations"] + 1)),
-        expression=_sigma**2 * R.tau * sp.Sum(1 / sp.Symbol("j") ** 2, (sp.Symbol("j"), 1, n_sym)),
+        latex=render(_sigma**2 * R.tau * sp.Sum(1 / sp.Symbol("j") ** 2, (sp.Symbol("j"), 1, n_sym))),
         probes=({}, {"generations": 200}, {"design": "random-once", "samples": 14},
                 {"design_seed": 7, "dim": 5, "samples": 12}, {"noise": 0.5}),
         beyond=({"design": "fresh", "samples": 12}, {"design": "fresh", "samples": 12, "generations": 100},
@@ -709,7 +711,7 @@ def published_claims() -> dict[str, Claim]:
               r"$E\|w_n - w^*\|^2 \le \tfrac{\pi^2}{6}\, E\|w_1 - w^*\|^2$ for every $n$"),
         reading="the first fit is the fit on the real data; the bound is checked as stated, design by design",
         value=lambda p, dps=17: +mpmath.pi ** 2 / 6 * _one_fit(p, dps),
-        expression=PI2_6 * sp.Symbol(r"E\,\|w_1 - w^*\|^2"),
+        latex=render(PI2_6 * sp.Symbol(r"E\,\|w_1 - w^*\|^2")),
         relation="<=",
         probes=({}, {"generations": 1000}, {"design": "fixed", "samples": 8}, {"design": "fixed", "generations": 500},
                 {"dim": 10, "samples": 30, "generations": 100}),

@@ -126,14 +126,14 @@ class PublishedVerdict:
     z_exact: float | None
     evidence: MCCheck | None = None
     """The Monte Carlo check of the exact form at ``evidence_sizes`` (chains, estimate, stderr, power)."""
+    points: tuple[dict[str, Any], ...] = ()
+    """Value forms: the probes, ``{"params", "scope", "exact", "published", "holds"}`` each; ``scope`` is
+    ``stated`` (the verdict's points) or ``beyond`` (outside the stated assumptions, reported only)."""
+    z_alternatives: dict[str, float] = field(default_factory=dict)
+    """Value forms: the z-score of each other reading at the evidence parameters."""
     mc_rejects_published: bool | None = None
     """|z_published| above the threshold: the simulation rejects the published value (as it must for a
-    refuted formula, and must not for an exact one); for a bound, the estimate lies significantly above it."""
-    probes: tuple[dict[str, Any], ...] = ()
-    """A formula given by value: at each probe, the parameters changed, ``scope`` (``stated`` or ``beyond``
-    the statement's assumptions), the exact and the published values, and whether the statement holds."""
-    z_alternatives: dict[str, float] = field(default_factory=dict)
-    """A formula given by value: the z-score of each other reading at the evidence parameters."""
+    refuted formula, and must not for an exact one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,55 +406,38 @@ def _terms(series: QuasiSymmetricSeries, order: int) -> dict[str, str]:
     return {"M" + "".join(map(str, a)) if a else "1": str(c) for a, c in s.coefficients.items()}
 
 
-def published_value(claim: Claim, params: Mapping[str, Any], dps: int = 30) -> Any:
-    """The published formula of a claim at ``params`` (its value, or its series at the schedule)."""
+def _relation_holds(form: Any, exact: Any, published: Any) -> bool:
+    """``exact <relation> published`` within the form's relative tolerance."""
+    slack = form.tolerance * max(abs(exact), abs(published), mpmath.mpf(10) ** -300)
+    return bool({"=": abs(exact - published) <= slack, "<=": exact <= published + slack,
+                 ">=": exact >= published - slack}[form.relation])
+
+
+def _value_verdict(claim: Claim, value: Callable[..., Any] | None = None) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """A value form (or another reading ``value`` of it) judged at its probes: ``exact`` or ``bound holds``
+    where every stated probe satisfies the relation (within the form's relative tolerance), else
+    ``refuted``; `` in scope`` is added when a probe beyond the stated assumptions fails."""
     form = claim.published
     assert form is not None
-    if form.value is not None:
-        return form.value(params, dps)
-    return form.series.evaluate(list(params[claim.series_variable]), dps)
-
-
-def _holds(exact: Any, published: Any, relation: str) -> bool:
-    """The published statement holds at one point: equal to 30 digits, or (a bound) not below the exact value."""
-    tol = mpmath.mpf(10) ** -25 * max(abs(exact), abs(published), 1)
-    return bool(exact <= published + tol) if relation == "<=" else bool(abs(exact - published) <= tol)
-
-
-def _value_verdict(claim: Claim) -> tuple[str, dict[str, str], tuple[dict[str, Any], ...]]:
-    """Verdict on a formula given by value: compared with the exact form at every probe."""
-    form = claim.published
-    assert form is not None and form.value is not None
-    rows = []
-    with mpmath.workdps(40):
-        for scope, points in (("stated", form.probes), ("beyond", form.beyond)):
-            for change in points:
-                params = claim.at(**change)
-                exact, pub = claim.exact_value(params, 40), form.value(params, 40)
-                rows.append({"params": _jsonable(change), "scope": scope, "exact": float(exact),
-                             "published": float(pub), "holds": _holds(exact, pub, form.relation)})
-    stated = [r for r in rows if r["scope"] == "stated"]
-    if not stated:
-        raise ValueError(f"published claim {claim.id} states a formula by value but gives no probes")
-    difference = {
-        ", ".join(f"{k}={_short_value(v)}" for k, v in r["params"].items()) or "claim parameters":
-            f"{r['exact'] - r['published']:.12g}"
-        for r in stated if not r["holds"]
-    }
-    if difference:
-        return "refuted", difference, tuple(rows)
+    points = []
+    with mpmath.workdps(50):
+        for scope, probes in (("stated", form.probes), ("beyond", form.beyond)):
+            for probe in probes:
+                params = claim.at(**probe)
+                exact = claim.exact_value(params, 50)
+                published = form.evaluate(params, claim.series_variable, 50) if value is None else value(params, 50)
+                ok = _relation_holds(form, exact, published)
+                points.append({"params": _jsonable(dict(probe)), "scope": scope, "exact": float(exact),
+                               "published": float(published), "holds": ok})
+    if not all(p["holds"] for p in points if p["scope"] == "stated"):
+        return "refuted", tuple(points)
     verdict = "exact" if form.relation == "=" else "bound holds"
-    if not all(r["holds"] for r in rows):
-        verdict += " in scope"  # a probe beyond the stated assumptions fails
-    return verdict, {}, tuple(rows)
+    return verdict + ("" if all(p["holds"] for p in points) else " in scope"), tuple(points)
 
 
 def _published_verdict(claim: Claim) -> tuple[str, dict[str, str]]:
     form = claim.published
-    assert form is not None
-    if form.value is not None:
-        verdict, difference, _ = _value_verdict(claim)
-        return verdict, difference
+    assert form is not None and form.remainder_order is not None and form.series is not None
     k = form.remainder_order - 1
     ours = claim.series(k)
     diff = {a: ours.coefficients.get(a, 0) - form.series.coefficients.get(a, 0) for a in set(ours.coefficients) | set(form.series.coefficients)}
@@ -512,7 +495,7 @@ def verify(
         tasks.append(_Task(c, params, float(c.exact_value(params, 17)), _next_term(c, params)))
         if c.published is not None:
             ev = dict(c.evidence_params or c.params)
-            pub_value = float(published_value(c, ev))
+            pub_value = float(c.published.evaluate(ev, c.series_variable, 30))
             exact_value = float(c.exact_value(ev, 30))
             target = abs(pub_value - exact_value) or _next_term(c, ev)
             tasks.append(_Task(c, ev, exact_value, target, pub_value))
@@ -566,70 +549,62 @@ def verify(
             status = "holds"
         published = None
         if c.published is not None:
-            form = c.published
+            points: tuple[dict[str, Any], ...] = ()
+            z_alternatives: dict[str, float] = {}
             ev_params = dict(c.evidence_params or c.params)
             ev = tuple(ev_params.get(c.series_variable, ()))
             ev_check, zp = mc[(c.id, _key(ev_params))]
             ok = ok and ev_check.ok
             underpowered = underpowered or not ev_check.powered
-            pub_value = published_value(c, ev_params)
-            if form.value is not None:
-                verdict, difference, probes = _value_verdict(c)
-                # what the simulation must show at the evidence parameters, by the exact form there
-                holds_there = _holds(c.exact_value(ev_params, 30), pub_value, form.relation)
-                if form.relation == "<=":
-                    rejects = zp is not None and zp > ev_check.threshold  # significantly above the bound
-                else:
-                    rejects = zp is not None and abs(zp) > ev_check.threshold
+            if c.published.series is None:
+                verdict, points = _value_verdict(c)
+                difference: dict[str, str] = {}
+                # the evidence parameters may lie beyond the stated scope: what the simulation must show there
+                # follows from the exact form at those parameters, not from the verdict
+                with mpmath.workdps(50):
+                    holds_there = _relation_holds(c.published, c.exact_value(ev_params, 50),
+                                                  c.published.evaluate(ev_params, c.series_variable, 50))
+                side = {"=": abs(zp or 0.0), "<=": zp or 0.0, ">=": -(zp or 0.0)}[c.published.relation]
+                rejects = zp is not None and side > ev_check.threshold
                 if holds_there and rejects:
                     ok = False  # the simulation contradicts the exact form
                 if not holds_there and not rejects:
-                    underpowered = True
-                published_terms: dict[str, str] = {}
-                derived_terms: dict[str, str] = {}
-                derived_value = float(ev_check.theory)
-                z_alt = {}
-                for name, alt in form.alternatives.items():
-                    if ev_check.stderr > 0:
-                        z_alt[name] = (ev_check.estimate - float(alt(ev_params, 30))) / ev_check.stderr
-                alternatives = {
-                    name: ("agrees" if all(_holds(c.exact_value(c.at(**p), 40), alt(c.at(**p), 40), form.relation)
-                                           for p in form.probes) else "refuted")
-                    for name, alt in form.alternatives.items()
-                }
+                    underpowered = True  # the simulation cannot yet see the failure the exact form names
+                if ev_check.stderr > 0:
+                    z_alternatives = {name: (ev_check.estimate - float(alt(ev_params, 30))) / ev_check.stderr
+                                      for name, alt in c.published.alternatives.items()}
             else:
                 verdict, difference = _published_verdict(c)
-                probes, z_alt = (), {}
                 rejects = zp is not None and abs(zp) > ev_check.threshold
                 if verdict == "exact" and rejects:
                     ok = False  # the simulation contradicts an exact identity
                 if verdict == "refuted" and not rejects:
                     underpowered = True  # the simulation cannot yet see the error the verdict names
-                k = form.remainder_order - 1
-                published_terms, derived_terms = _terms(form.series, k), _terms(c.series(k), k)
-                derived_value = float(c.series(k).evaluate(list(ev), 30))
-                alternatives = {
-                    name: ("agrees" if alt.coefficients == c.series(k).coefficients else "refuted")
-                    for name, alt in form.alternatives.items()
-                }
+            form = c.published
+            k = (form.remainder_order or 1) - 1
+            series_form = form.series is not None
             published = PublishedVerdict(
                 verdict=verdict,
                 text=form.text,
                 reading=form.reading,
-                published_terms=published_terms,
-                derived_terms=derived_terms,
+                published_terms=_terms(form.series, k) if form.series is not None else {},
+                derived_terms=_terms(c.series(k), k) if series_form else {},
                 difference=difference,
-                alternatives=alternatives,
+                alternatives={
+                    name: (("agrees" if alt.coefficients == c.series(k).coefficients else "refuted") if series_form
+                           else ("agrees" if _value_verdict(c, alt)[0] != "refuted" else "refuted"))
+                    for name, alt in form.alternatives.items()
+                },
                 evidence_sizes=ev,
                 exact_value=ev_check.theory,
-                published_value=float(pub_value),
-                derived_series_value=derived_value,
+                published_value=float(form.evaluate(ev_params, c.series_variable, 30)),
+                derived_series_value=float(c.series(k).evaluate(list(ev), 30)) if series_form else ev_check.theory,
                 z_published=zp,
                 z_exact=ev_check.z,
                 evidence=ev_check,
                 mc_rejects_published=rejects,
-                probes=probes,
-                z_alternatives=z_alt,
+                points=points,
+                z_alternatives=z_alternatives,
             )
             if not ok:
                 status = "fails"
