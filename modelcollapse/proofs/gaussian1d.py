@@ -125,9 +125,8 @@ def _steps(quantity: str, estimator: str) -> tuple[DerivationStep, ...]:
 
 
 def _needed_monomials(quantity: str, estimator: str) -> list[tuple[int, int]]:
-    kind, parts = G._moment_targets(quantity)  # noqa: SLF001 - same model, other layer
-    needed = G._closure([mon for part in parts for mon in part])  # noqa: SLF001
-    return [m for m in needed if m[0] % 2 == 0]
+    """The moment labels :math:`(a, b)` of the quantity's recursion."""
+    return list(G.recursion(quantity, estimator).labels)
 
 
 def _exact_value(quantity: str, estimator: str) -> Callable[[Sequence[int], int], mpmath.mpf]:
