@@ -251,6 +251,16 @@ class Algebra(ABC):
     def _at(self, expr: sp.Expr, step: Step) -> sp.Expr:
         return sp.sympify(expr).subs(step.mapping()).subs(self.parameters)
 
+    def _number(self, value: sp.Expr, allowed: Iterable[sp.Symbol] = ()) -> sp.Expr:
+        """``value`` (parameters substituted), checked free of symbols other than ``allowed``."""
+        value = sp.sympify(value).subs(self.parameters)
+        if value.free_symbols - set(allowed):
+            raise ParameterError(
+                f"{type(self).__name__} constants must be numbers once parameters are substituted (got {value}; "
+                f"give {', '.join(sorted(map(str, value.free_symbols - set(allowed))))} a value in parameters)"
+            )
+        return value
+
     @property
     @abstractmethod
     def zero(self) -> Any:
@@ -311,6 +321,7 @@ class MpmathAlgebra(Algebra):
         super().__init__(parameters)
         self.dps = check_integer("dps", dps, minimum=1)
         self._arguments: dict[Step, tuple] = {}
+        self._functions: dict[tuple, Callable] = {}
 
     @property
     def zero(self) -> mpmath.mpf:
@@ -321,7 +332,10 @@ class MpmathAlgebra(Algebra):
 
     def coefficient(self, expr: sp.Expr, step: Step) -> mpmath.mpf:
         symbols, args = self._arguments.get(step) or self._convert_values(step)
-        return mpmath.mpf(_lambdified(expr, symbols, tuple(self.parameters.items()))(*args))
+        f = self._functions.get((expr, symbols))
+        if f is None:
+            f = self._functions[expr, symbols] = _lambdified(self._number(expr, symbols), symbols)
+        return mpmath.mpf(f(*args))
 
     def _convert_values(self, step: Step) -> tuple:
         for s, v in step.values:
@@ -341,8 +355,8 @@ class MpmathAlgebra(Algebra):
 
 
 @functools.lru_cache(maxsize=None)
-def _lambdified(expr: sp.Expr, symbols: tuple[sp.Symbol, ...], parameters: tuple) -> Callable:
-    return sp.lambdify(symbols, expr.subs(dict(parameters)), modules="mpmath")
+def _lambdified(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> Callable:
+    return sp.lambdify(symbols, expr, modules="mpmath")
 
 
 class _SeriesAlgebra(Algebra):
@@ -360,7 +374,10 @@ class _SeriesAlgebra(Algebra):
         self._domain = sp.QQ
 
     def coefficient(self, expr: sp.Expr, step: Step) -> tuple:
-        return tuple(self._domain.from_sympy(c) for c in expansion(self._at(expr, step), self.order))
+        return tuple(self._domain.from_sympy(c) for c in expansion(self._number(self._at(expr, step), (EPS,)), self.order))
+
+    def _rational(self, value: sp.Expr) -> Any:
+        return self._domain.from_sympy(self._number(value))
 
 
 class QuasiSymmetricAlgebra(_SeriesAlgebra):
@@ -383,7 +400,7 @@ class QuasiSymmetricAlgebra(_SeriesAlgebra):
         return {}
 
     def element(self, value: sp.Expr) -> dict:
-        c = self._domain.from_sympy(self._at(value, _CONSTANT))
+        c = self._rational(value)
         return {(): c} if c else {}
 
     def add(self, x: dict, y: dict) -> dict:
@@ -423,7 +440,7 @@ class PolynomialSeriesAlgebra(_SeriesAlgebra):
         return self._ring.zero
 
     def element(self, value: sp.Expr) -> PolyElement:
-        return self._ring(self._domain.from_sympy(self._at(value, _CONSTANT)))
+        return self._ring(self._rational(value))
 
     def add(self, x: PolyElement, y: PolyElement) -> PolyElement:
         return x + y
