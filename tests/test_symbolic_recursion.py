@@ -148,6 +148,7 @@ def test_quasi_shuffle_counts():
         sp.gamma(1 / EPS + 3) / ((1 / EPS) ** 3 * sp.gamma(1 / EPS)) * (1 + EPS) ** sp.Rational(-5, 3),
         sp.polygamma(1, 1 / (3 * EPS) + sp.Rational(1, 4)) / (3 * EPS),
         sp.polygamma(2, 1 / EPS) / EPS**2,
+        sp.polygamma(1, 1 / EPS) / EPS**5 - 1 / EPS**4 - 1 / (2 * EPS**3) - 1 / (6 * EPS**2) + sp.Rational(1, 30),
         sp.polygamma(0, 1 / EPS - sp.Rational(1, 2)) - sp.log(1 / EPS + 2),
         (sp.polygamma(0, 1 / (2 * EPS)) + sp.log(2 * EPS)) ** 2 / EPS**2,
     ],
@@ -199,6 +200,26 @@ def test_labels_may_grow_with_the_steps():
     steps = [Step({sp.Symbol("n"): 1}, f"step{k}") for k in range(4)]
     history = run(rec, steps, ExactAlgebra(), record="all")
     assert [h["total"] for h in history] == [0, 1, 3, 6, 10]  # sum_k (i - k) over the labels reached
+
+
+def test_steps_may_assign_several_symbols():
+    """Coefficients in more than the sample size: a pooled count N and the generation index i (exact, mpmath),
+    and a fixed real-data count R next to the sample size M (series, M = 1/eps)."""
+    N, i, M, R = sp.symbols("N i M R", positive=True)
+    pooled = LinearRecursion(
+        labels=("1", "v"), initial={"1": 1}, tables={"generic": {"1": {"1": 1}, "v": {"v": 1, "1": (i + 1) / N}}},
+        outputs={"v": {"v": 1}}, symbols=(N, i),
+    )
+    steps = [Step({N: n, i: k}) for k, n in enumerate((10, 30, 60))]
+    assert run(pooled, steps, ExactAlgebra())["v"] == sp.Rational(1, 10) + sp.Rational(2, 30) + sp.Rational(3, 60)
+    with mpmath.workdps(30):
+        assert abs(run(pooled, steps, MpmathAlgebra(30))["v"] - mpmath.mpf(13) / 60) < mpmath.mpf(10) ** -29
+    mixed = LinearRecursion(
+        labels=("1", "v"), initial={"1": 1}, tables={"generic": {"1": {"1": 1}, "v": {"v": 1, "1": 1 / (M + R)}}},
+        outputs={"v": {"v": 1}}, symbols=(M, R),
+    )
+    series = run(mixed, [Step({M: 1 / EPS, R: 3})] * 3, QuasiSymmetricAlgebra(3))["v"]
+    assert series.coefficients == {(1,): 1, (2,): -3, (3,): 9}  # sum_i eps_i / (1 + 3 eps_i)
 
 
 def test_closed_form_matches_the_runner():

@@ -341,8 +341,8 @@ class MpmathAlgebra(Algebra):
         for s, v in step.values:
             if not v.is_Rational:
                 raise ParameterError(f"the mpmath algebra needs rational step values (got {s} = {v})")
-        out = self._arguments[step] = (tuple(s for s, _ in step.values), [mpmath.mpf(v.p) / v.q for _, v in step.values])
-        return out
+        self._arguments[step] = (tuple(s for s, _ in step.values), [mpmath.mpf(v.p) / v.q for _, v in step.values])
+        return self._arguments[step]
 
     def add(self, x: mpmath.mpf, y: mpmath.mpf) -> mpmath.mpf:
         return x + y
@@ -371,13 +371,12 @@ class _SeriesAlgebra(Algebra):
     def __init__(self, order: int, parameters: Mapping[sp.Symbol, Any] | None = None) -> None:
         super().__init__(parameters)
         self.order = check_integer("order", order, minimum=0)
-        self._domain = sp.QQ
 
     def coefficient(self, expr: sp.Expr, step: Step) -> tuple:
-        return tuple(self._domain.from_sympy(c) for c in expansion(self._number(self._at(expr, step), (EPS,)), self.order))
+        return tuple(sp.QQ.from_sympy(c) for c in expansion(self._number(self._at(expr, step), (EPS,)), self.order))
 
     def _rational(self, value: sp.Expr) -> Any:
-        return self._domain.from_sympy(self._number(value))
+        return sp.QQ.from_sympy(self._number(value))
 
 
 class QuasiSymmetricAlgebra(_SeriesAlgebra):
@@ -423,7 +422,7 @@ class QuasiSymmetricAlgebra(_SeriesAlgebra):
         return out
 
     def result(self, x: dict) -> QuasiSymmetricSeries:
-        return QuasiSymmetricSeries({alpha: self._domain.to_sympy(v) for alpha, v in x.items()}, self.order)
+        return QuasiSymmetricSeries({alpha: sp.QQ.to_sympy(v) for alpha, v in x.items()}, self.order)
 
 
 class PolynomialSeriesAlgebra(_SeriesAlgebra):

@@ -97,10 +97,7 @@ def _expansion(expr: sp.Expr, order: int) -> tuple[sp.Rational, ...]:
                     raise ArithmeticError(f"the coefficient of EPS**{power} in {expr} is not rational ({value})")
                 out[int(power)] = value
             elif value != 0:
-                raise ArithmeticError(
-                    f"{expr} has no power series in EPS: a term in L**{key[0]}*log(L)**{key[2]} * exp({key[1]}*L) "
-                    f"* EPS**{power} (L = 1/EPS) does not cancel"
-                )
+                raise _no_series(expr, key, power)
     return tuple(out)
 
 
@@ -152,10 +149,9 @@ def _add_term(factors: Sequence[sp.Expr], order: int, acc: dict) -> None:
         elif isinstance(base, sp.polygamma) and base.args[0] != 0:
             n = int(base.args[0])
             a, b = _linear(base.args[1])
-            coefficients = _polygamma_coefficients(b, n, order + n * abs(e) + 2)
             power -= n * e
-            const *= (coefficients[0] / a**n) ** e
-            series.append(functools.partial(_power_of_series, tuple(c / coefficients[0] / a**m for m, c in enumerate(coefficients)), e))
+            const *= ((-1) ** (n - 1) * sp.factorial(n - 1) / a**n) ** e  # the leading term s_0 w^-n
+            series.append(functools.partial(_polygamma_series, a, b, n, e))
         elif isinstance(base, (sp.log, sp.polygamma)):
             if not (e.is_Integer and e > 0):
                 raise ArithmeticError(f"cannot expand {factor}: a logarithm may only appear to a positive integer power")
@@ -167,7 +163,7 @@ def _add_term(factors: Sequence[sp.Expr], order: int, acc: dict) -> None:
                 const *= lead ** (sign * e)
                 power += sign * e * degree
                 series.append(functools.partial(_power_of_series, rest, sign * e))
-    precision = sp.floor(order + power) + 1  # terms EPS**n * L**power with n - power <= order
+    precision = int(sp.floor(order + power)) + 1  # terms EPS**n * L**power with n - power <= order
     if precision <= 0:
         return
     product = _SERIES.one
@@ -186,6 +182,14 @@ def _add_term(factors: Sequence[sp.Expr], order: int, acc: dict) -> None:
         for (n,), value in p.items():
             key = n - power
             target[key] = target.get(key, sp.Integer(0)) + const * c * _SERIES.domain.to_sympy(value)
+
+
+def _no_series(expr: sp.Expr, key: tuple, power: sp.Rational) -> ArithmeticError:
+    alpha, beta, k = key
+    return ArithmeticError(
+        f"{expr} has no power series in EPS: the terms EPS**{power} * log(L)**{k} * exp({alpha}*L*log(L) + {beta}*L) "
+        "(L = 1/EPS) do not cancel"
+    )
 
 
 def _linear(arg: sp.Expr) -> tuple[sp.Rational, sp.Rational]:
@@ -218,13 +222,17 @@ def _digamma_coefficients(b: sp.Rational, count: int) -> list[sp.Rational]:
     return [sp.Integer(0), b - sp.Rational(1, 2)] + [-(m - 1) * c[m - 1] for m in range(2, count + 1)]
 
 
-def _polygamma_coefficients(b: sp.Rational, n: int, count: int) -> list[sp.Rational]:
-    r"""``[s_0, s_1, ...]`` with :math:`\psi^{(n)}(w + b) \sim w^{-n} \sum_m s_m w^{-m}` for ``n >= 1``."""
-    d = _digamma_coefficients(b, count)
-    out = [(-1) ** (n - 1) * sp.factorial(n - 1)] + [sp.Integer(0)] * count
-    for m in range(1, count + 1):
-        out[m] = d[m] * (-1) ** n * sp.rf(m, n)
-    return out
+def _polygamma_series(a: sp.Rational, b: sp.Rational, n: int, e: sp.Rational, precision: int) -> PolyElement:
+    r""":math:`(\psi^{(n)}(w + b) / s_0 w^{-n})^e` for ``n >= 1``, :math:`w = a/\varepsilon`.
+
+    Differentiating :math:`\psi(w + b) \sim \log w + \sum_m d_m w^{-m}` ``n`` times gives
+    :math:`w^{-n}(s_0 + \sum_{m \ge 1} s_m w^{-m})` with :math:`s_0 = (-1)^{n-1}(n-1)!` and
+    :math:`s_m = (-1)^n d_m\, m(m+1)\cdots(m+n-1)`.
+    """
+    d = _digamma_coefficients(b, precision)
+    s0 = (-1) ** (n - 1) * sp.factorial(n - 1)
+    relative = [sp.Integer(1)] + [d[m] * (-1) ** n * sp.rf(m, n) / s0 / a**m for m in range(1, precision)]
+    return _power_of_series(relative, e, precision)
 
 
 def _log_factor(base: sp.Expr) -> tuple[sp.Expr, sp.Expr, Callable[[int], PolyElement]]:
@@ -255,7 +263,7 @@ def _polynomial_parts(poly: sp.Expr, context: sp.Expr) -> tuple[sp.Expr, int, tu
         raise ArithmeticError(f"cannot expand the factor {context.subs(_L, 1 / EPS)}") from None
     coefficients = p.all_coeffs()  # highest degree first
     lead = coefficients[0]
-    rest = tuple(sp.nsimplify(c / lead) for c in coefficients)
+    rest = tuple(c / lead for c in coefficients)
     if not all(r.is_Rational for r in rest):
         raise ArithmeticError(f"cannot expand the factor {context.subs(_L, 1 / EPS)}: irrational coefficients")
     return lead, p.degree(), rest
