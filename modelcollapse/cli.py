@@ -135,6 +135,8 @@ def _theory_options(p: _Parser, model: Model) -> None:
     p.add_argument("--digits", default=17, help="significant digits (strings in JSON above 17)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--latex", action="store_true", help="the closed forms as LaTeX (a 'latex' key with --json)")
+    p.add_argument("--quantity", action="append", default=[], metavar="KEY",
+                   help="only this quantity (repeatable); an error if these parameters give it no exact form")
 
 
 def _run_options(p: _Parser, model: Model) -> None:
@@ -192,7 +194,14 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
     params = _params(model, args)
     order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
     digits = int_arg("digits", args.digits, minimum=1, maximum=MAX_DIGITS)
+    wanted = [model.quantity(key).key for key in args.quantity]
     result = model.run_theory(params, order=order, digits=digits)
+    for key in wanted:
+        if result.exact.get(key) is None:
+            why = result.no_exact.get(key, "these parameters give it no exact form")
+            raise ParameterError(f"quantity {key} has no exact form for these parameters ({why}); simulate it")
+    if wanted:
+        result = _restricted(result, wanted)
     latex = _theory_latex(model, params, order) if args.latex else None
     if args.json:
         obj = {
@@ -227,8 +236,9 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
     print(_table(head, rows))
     for q, why in {**result.no_exact}.items():
         print(f"no exact form for {q}: {why}")
+    has_series = any(v is not None for v in result.series.values())
     for p in model.parameters:
-        if p.kind == "sizes":
+        if p.kind == "sizes" and has_series:
             p1 = sum(1 / m for m in params[p.name])
             if p1 >= 0.5:
                 print(f"note: sum 1/M_i = {p1:.3g}; the 1/M series expands in sum 1/M_i << 1 and is not a good "
@@ -236,6 +246,16 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
     if latex is not None:
         print(latex)
     return 0
+
+
+def _restricted(result: Any, keys: Sequence[str]) -> Any:
+    """The theory result with only the quantities ``keys``."""
+    import dataclasses
+
+    keep = lambda d: {k: v for k, v in d.items() if k in keys}  # noqa: E731
+    return dataclasses.replace(result, exact=keep(result.exact), series=keep(result.series),
+                               absolute=keep(result.absolute), no_exact=keep(result.no_exact),
+                               no_series=keep(result.no_series))
 
 
 def _theory_latex(model: Model, params: Mapping[str, Any], order: int) -> str:

@@ -19,7 +19,7 @@ DERIVED = [cid for cid in claim_ids() if cid.startswith("gaussian1d-")]
 
 def test_registry_has_every_quantity_both_estimators_and_the_published_claims():
     ids = claim_ids()
-    assert len(DERIVED) == 16 and len(set(ids)) == len(ids)
+    assert len(DERIVED) == 18 and len(set(ids)) == len(ids)
     assert {"shumailov2024-a-var-x", "shumailov2024-b-mean-w2sq", "shumailov2024-c-var-w2sq"} <= set(ids)
     assert all(c.replace("-", "").isalnum() for c in ids)  # safe as file names and LaTeX labels
     with pytest.raises(ParameterError, match=r"claim must be one of the registered ids .* \(got 'nope'\)"):

@@ -26,7 +26,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from .._validation import ESTIMATORS, check_sizes
+from .._validation import ESTIMATORS, SCHEMES, ParameterError, check_regime, check_sizes
 from ..models import Figure, Model, Parameter, Quantity
 from ..symbolic import gaussian1d as G
 from ..symbolic.series import QuasiSymmetricSeries, eps_ring
@@ -129,9 +129,8 @@ def _steps(quantity: str, estimator: str) -> tuple[DerivationStep, ...]:
 
 
 def _needed_monomials(quantity: str, estimator: str) -> list[tuple[int, int]]:
-    kind, parts = G._moment_targets(quantity)  # noqa: SLF001 - same model, other layer
-    needed = G._closure([mon for part in parts for mon in part])  # noqa: SLF001
-    return [m for m in needed if m[0] % 2 == 0]
+    """The moment labels :math:`(a, b)` of the quantity's recursion."""
+    return list(G.recursion(quantity, estimator).labels)
 
 
 def _exact_value(quantity: str, estimator: str) -> Callable[[Mapping[str, Any], int], mpmath.mpf]:
@@ -150,6 +149,7 @@ def claim_id(quantity: str, estimator: str) -> str:
 
 _TITLES = {
     "var_x": "Variance of a sample from generation $g$",
+    "var_mu": "Variance of the fitted mean",
     "mean_sigma": "Mean fitted standard deviation",
     "mean_sigma2": "Mean fitted variance",
     "mean_sigma4": "Fourth moment of the fitted standard deviation",
@@ -296,10 +296,18 @@ def claim_factories() -> dict[str, Callable[[], Claim]]:
     return out
 
 
-def theory_latex(*, sizes: Sequence[int], estimator: str = "unbiased", sigma: float = 1.0, order: int = 2) -> str:
+def theory_latex(
+    *, sizes: Sequence[int], estimator: str = "unbiased", sigma: float = 1.0, scheme: str = "replace", real: int = 0,
+    order: int = 2,
+) -> str:
     """Closed forms (symbolic number of generations ``g``) and order-``order`` series of every quantity."""
     from ..export.latex import aligned, to_latex
 
+    if scheme != "replace":
+        raise ParameterError(
+            f"latex closed forms for a symbolic number of generations exist for scheme replace (got scheme {scheme}); "
+            "the regimes' exact values come from their one-step recursions (theory without --latex)"
+        )
     blocks = []
     for q in G.QUANTITIES:
         name = G.latex_name(q)
@@ -316,13 +324,16 @@ def theory_latex(*, sizes: Sequence[int], estimator: str = "unbiased", sigma: fl
 
 
 def _validate(params: dict[str, Any]) -> dict[str, Any]:
-    """Sample sizes: >= 2 for the unbiased estimator (divisor M - 1), >= 1 for mle."""
+    """Sample sizes: >= 2 for the unbiased estimator (divisor M - 1), >= 1 for mle, >= 2 outside replace;
+    ``real`` only with ``mix``, at most every later sample size."""
     params["sizes"] = check_sizes(params["sizes"], params["estimator"])
+    params["scheme"], params["real"] = check_regime(params["sizes"], params["estimator"], params["scheme"], params["real"])
     return params
 
 
 _QUANTITY_TEXT = {
     "var_x": "variance of a sample from generation g",
+    "var_mu": "variance of the fitted mean (E mu_g = mu in every regime)",
     "mean_sigma": "mean fitted standard deviation",
     "mean_sigma2": "mean fitted variance",
     "mean_sigma4": "fourth moment of the fitted standard deviation",
@@ -342,6 +353,11 @@ MODEL = Model(
                   default="unbiased", choices=ESTIMATORS, symbol="D_i"),
         Parameter("sigma", "float", "standard deviation of the original data", default=1.0,
                   minimum=0.0, strict=True, symbol=r"\sigma"),
+        Parameter("scheme", "choice", "data regime: replace (newest sample only) | accumulate (every sample so far) "
+                  "| accumulate-subsample (M_i points of the pool) | mix (--real fresh real points per sample)",
+                  default="replace", choices=SCHEMES),
+        Parameter("real", "int", "fresh real points in each sample i >= 1 (scheme mix; 0 <= real <= M_i)", default=0,
+                  minimum=0, symbol="R"),
     ),
     quantities=tuple(
         Quantity(q, G.latex_name(q), unit=_unit_text(G.sigma_power(q)),
