@@ -480,7 +480,7 @@ def _cmd_sweep(model: Model, args: argparse.Namespace) -> int:
 def _cmd_latex(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .export.appendix import write_paper
+    from .export.appendix import BUILD, write_paper
     from .export.evidence import load_report
     from .proofs.registry import registry
     from .proofs.verify import SCALES
@@ -507,10 +507,10 @@ def _cmd_latex(args: argparse.Namespace) -> int:
               file=sys.stderr)
     files = write_paper(args.out, [c.id for c in claims], report=report, scale=scale, seed=seed)
     out = Path(args.out)
-    print(f"{out / 'claims'}: {len(files.fragments)} fragments (\\label{{eq:<claim-id>}})")
-    for path in (files.appendix, files.aux, files.bibliography):
+    print(f"{out / 'claims'}: {len(files.fragments)} fragments (\\label{{eq:<claim-id>}}; they need amsmath)")
+    for path in (*files.notation, files.appendix, files.bibliography):
         print(path)
-    print(f"compile with: cd {out} && pdflatex appendix.tex")
+    print(f"build with: cd {out} && {' && '.join(BUILD)}")
     return 0
 
 
@@ -585,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("latex", help="LaTeX for papers: claim fragments, a compilable appendix, references.bib")
     p.add_argument("claims", nargs="*", help="claim ids (default: all)")
-    p.add_argument("--out", required=True, help="directory: claims/<id>.tex, appendix.tex, appendix.aux, references.bib")
+    p.add_argument("--out", required=True, help="directory: claims/<id>.tex, notation/<model>.tex, appendix.tex, references.bib")
     p.add_argument("--evidence", default=DEFAULT_EVIDENCE, help=f"verification report for the evidence tables "
                    f"(default {DEFAULT_EVIDENCE}); claims it lacks are verified now at --scale")
     p.add_argument("--scale", default="smoke", help="scale of the verification run for claims without evidence (default smoke)")

@@ -51,16 +51,16 @@ def test_citation_prints_and_returns(capsys):
     text = modelcollapse.citation("gaussian1d-var-w2sq")
     printed = capsys.readouterr().out
     assert isinstance(text, Citation) and isinstance(text, str) and printed == text
-    assert "@article{shumailov2024nature," in text and "@misc{shumailov2024curse," in text
+    assert "@article{shumailov2024nature," in text and "@misc{shumailov2023curse," in text
     assert "doi" in text and "2305.17493" in text
-    assert repr(text) == "<BibTeX: 2 entries: shumailov2024curse, shumailov2024nature>"
+    assert repr(text) == "<BibTeX: 2 entries: shumailov2023curse, shumailov2024nature>"
 
 
 def test_citation_accepts_claims_results_and_reports(report):
     buf = io.StringIO()
     assert citation(get_claim("gaussian1d-var-x"), file=buf) == buf.getvalue()
-    assert cited_keys(report) == cited_keys(*report.results) == ("shumailov2024curse", "shumailov2024nature")
-    assert cited_keys() == ("shumailov2024curse", "shumailov2024nature")  # every registered claim
+    assert cited_keys(report) == cited_keys(*report.results) == ("shumailov2023curse", "shumailov2024nature")
+    assert cited_keys() == ("shumailov2023curse", "shumailov2024nature")  # every registered claim
     with pytest.raises(TypeError, match="citation\\(\\) takes claim ids"):
         citation(3.5, file=None)
     with pytest.raises(modelcollapse.ParameterError, match="claim must be one of the registered ids"):
