@@ -317,13 +317,18 @@ class Figure:
     * ``"paths"``: ``quantities = (path statistic, exact mean quantity)``: individual chains from the
       model's ``simulate(..., trajectories=True)`` (``result.paths()[statistic]``), their 5--95 % band and
       the exact mean.
+
+    ``title`` is the figure's caption text (written beside the file, drawn only on request); ``log``: a
+    logarithmic value axis (``True``), a linear one (``False``), or decided from the data (``None``: log
+    where the exact curve is positive and spans more than a factor 30); ``ylabel`` overrides the label
+    made from the quantity's LaTeX and unit (a dimensionless ratio such as ``\\sigma_g/\\sigma``).
     """
 
     name: str
     title: str
     quantities: tuple[str, ...]
     kind: str = "values"
-    log: bool = False
+    log: bool | None = None
     ylabel: str = ""
 
 
