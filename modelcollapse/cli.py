@@ -174,6 +174,9 @@ def _plot_options(p: _Parser, model: Model) -> None:
     p.add_argument("--chains", default=20_000, help="Monte Carlo chains (default 20000)")
     p.add_argument("--seed", default=str(DEFAULT_VERIFY_SEED), help=f"seed (default {DEFAULT_VERIFY_SEED})")
     p.add_argument("--order", default=2, help="order of the series curves (default 2)")
+    p.add_argument("--width", default="column", help="column (3.25 in, default) | text (6.75 in) | neurips (5.5 in) "
+                   "| a width in inches")
+    p.add_argument("--title", action="store_true", help="draw the title on the figure (it is always in <name>.txt)")
 
 
 _COMMAND_OPTIONS: dict[str, Callable[[_Parser, Model], None]] = {
@@ -523,7 +526,8 @@ def _cmd_plot(model: Model, args: argparse.Namespace) -> int:
     seed = int_arg("seed", args.seed, minimum=0)
     order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
     try:
-        paths = plot_model(model.name, params, args.out, fmt=fmt, chains=chains, seed=seed, order=order)
+        paths = plot_model(model.name, params, args.out, fmt=fmt, chains=chains, seed=seed, order=order,
+                           width=args.width, title=args.title)
     except ImportError as exc:
         raise ParameterError(str(exc)) from None
     for path in paths:
