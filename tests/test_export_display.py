@@ -38,7 +38,13 @@ def test_results_display(report):
     assert "Published statement: **refuted**" in bundle["text/markdown"]
     rb = report._repr_mimebundle_()
     assert rb["text/markdown"].startswith("2/2 claims verified at scale smoke")
-    assert report._repr_latex_().count(r"\\") == 2  # header row + two claims
+    # header row + one row per check: the first claim's, the published claim's at its sizes and at the
+    # larger sizes, and the published value's z beside it
+    latex = report._repr_latex_()
+    assert latex.count(r"\\") == 4 and r"\text{published formula}" in latex
+    z = report.results[1].published.z_published
+    assert f"| published formula | {report.results[1].published.published_value:.6g} |" in rb["text/markdown"]
+    assert f"{z:+.1f}" in rb["text/markdown"]
 
 
 def test_sympy_api_returns_displayable_expressions():
