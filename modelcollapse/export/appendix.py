@@ -9,7 +9,7 @@ r"""Papers: one LaTeX fragment per claim, a compilable appendix with the evidenc
   column is narrow; a fragment needs ``amsmath`` only;
 * ``notation/<model>.tex``: each model's notation (the abbreviations its fragments use, defined once), a
   ``tabular`` that needs ``booktabs``;
-* ``appendix.tex``: an ``article`` with, per model, its standing assumptions (stated once) and notation, and
+* ``appendix.tex``: an ``article`` (amsmath, amssymb, amsthm, booktabs, caption, natbib) with, per model, its standing assumptions (stated once) and notation, and
   per claim a theorem, its derivation (every step with how it was checked: one refit, then base case and
   induction step for every number of generations), its series with the remainder check, and its Monte Carlo
   evidence; published statements as published, then the derived correction and the verdict with the
@@ -375,6 +375,7 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[a4paper,margin=2.5cm]{geometry}
 \usepackage{amsmath,amssymb,amsthm}
 \usepackage{booktabs}
+\usepackage{caption}
 \usepackage[numbers,sort&compress]{natbib}
 \allowdisplaybreaks
 \newtheorem{theorem}{Theorem}
@@ -552,7 +553,8 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
     if pub.get("published_value") is not None and pub.get("exact_value") != pub.get("published_value"):
         caption += " The exact form and the published formula at the larger sizes are tested by one simulation."
     return [
-        r"\begin{table}[htbp]",
+        # not a float: the evidence stays with its claim
+        r"\par\noindent\begin{minipage}{\linewidth}",
         r"\centering\small",
         r"\begin{tabular}{@{}lllllrr@{}}",
         r"\toprule",
@@ -561,9 +563,10 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
         *(" & ".join(r) + r" \\" for r in rows),
         r"\bottomrule",
         r"\end{tabular}",
-        rf"\caption{{{caption}}}",
+        rf"\captionof{{table}}{{{caption}}}",
         rf"\label{{tab:{claim.id}}}",
-        r"\end{table}",
+        r"\end{minipage}",
+        r"\par\medskip",
     ]
 
 
@@ -804,18 +807,15 @@ def appendix_tex(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> s
             if claim.published is not None:
                 out += _published_block(claim, ev, shared if shared in derived_ids else None)
                 if shared in derived_ids:
-                    out.append(rf"\paragraph{{Evidence.}} Table~\ref{{tab:{claim.id}}}.")
                     out += _evidence_table(claim, ev)
-                    out.append(r"\clearpage")
                     continue
             else:
                 out += _theorem(claim, standing)
             if claim.series_order is not None and claim.series_of_order is not None:
                 out += _series_block(claim, ev)
             out += _derivation(claim, ev, shared if shared in derived_ids else None)
-            out.append(rf"\paragraph{{Evidence.}} Table~\ref{{tab:{claim.id}}}.")
             out += _evidence_table(claim, ev)
-            out.append(r"\clearpage")
+        out.append(r"\clearpage")
     out += ["", *_summary(claims, evidence), ""]
     out += [rf"\bibliographystyle{{{bibtex.BIBLIOGRAPHY_STYLE}}}", r"\bibliography{references}", "",
             r"\end{document}", ""]

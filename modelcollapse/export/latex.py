@@ -73,6 +73,28 @@ _GREEK = {
 _ABBREV = re.compile(r"^([A-Za-z]+)_(\w+)$")
 
 
+def _degree(e: sp.Basic) -> int:
+    """The order of a term in the inverse sizes (1/M_i counts 1), roughly: for ordering terms only."""
+    if isinstance(e, sp.Pow) and e.exp.is_Integer and (isinstance(e.base, sp.Indexed) or _binder(e.base)):
+        return abs(int(e.exp)) * max(_degree(e.base), 1 if isinstance(e.base, sp.Indexed) else 0)
+    if isinstance(e, sp.Indexed):
+        return 0
+    if isinstance(e, sp.Mul):
+        return sum(_degree(a) for a in e.args)
+    if _binder(e):
+        return _degree(e.function)
+    if isinstance(e, sp.Add):
+        return max((_degree(a) for a in e.args), default=0)
+    return 0
+
+
+def _term_key(t: sp.Expr) -> tuple[int, int, int]:
+    """Terms without sums or products first (sigma^2 + sigma^2 sum ..., not the other way round), then by their
+    order in the inverse sizes (series read 1/M, then 1/M^2), then by nesting."""
+    binders = sum(1 for n in sp.preorder_traversal(t) if _binder(n))
+    return (binders > 0, _degree(t), binders)
+
+
 class PaperPrinter(LatexPrinter):
     r""":func:`sympy.latex` for papers (see the module docstring).
 
@@ -87,7 +109,19 @@ class PaperPrinter(LatexPrinter):
     def _as_ordered_terms(self, expr: sp.Expr, order: Any = None) -> list[sp.Expr]:
         # the terms without sums or products first (sigma^2 + sigma^2 sum ..., not the other way round)
         terms = list(super()._as_ordered_terms(expr, order=order))
-        return sorted(terms, key=lambda t: sum(1 for n in sp.preorder_traversal(t) if _binder(n)))
+        return sorted(terms, key=_term_key)
+
+    def _nested(self, expr: sp.Expr, op: str) -> str:
+        tex = " ".join(rf"\{op}_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}}"
+                       for v, lo, hi in reversed(expr.limits))
+        body = self._print(expr.function)
+        return tex + " " + (rf"\left({body}\right)" if isinstance(expr.function, sp.Add) else body)
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        return self._nested(expr, "sum")
+
+    def _print_Product(self, expr: sp.Product) -> str:
+        return self._nested(expr, "prod")
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         return f"{self._print(expr.base)}_{{{','.join(map(self._print, expr.indices))}}}"
@@ -243,16 +277,25 @@ def clean_indices(expr: sp.Expr, names: tuple[str, ...] = INDEX_NAMES) -> sp.Exp
     expr = sp.sympify(expr)
     free = _names_in(expr)
 
+    def rename(e: sp.Basic, new_var: Any, walk_bounds: Any, walk_body: Any) -> sp.Basic:
+        """A binder with its variables renamed, outermost (last limit) first: an outer variable is in scope
+        in the bounds of the inner limits and in the body."""
+        body = e.function
+        limits = [list(lim) for lim in e.limits]
+        for k in reversed(range(len(limits))):
+            var = limits[k][0]
+            new = new_var(var)
+            limits[k][1:] = [walk_bounds(b) for b in limits[k][1:]]
+            limits[k][0] = new
+            body = body.xreplace({var: new})
+            for inner in limits[:k]:
+                inner[1:] = [b.xreplace({var: new}) for b in inner[1:]]
+        return e.func(walk_body(body), *(tuple(lim) for lim in limits))
+
     def fresh(e: sp.Basic) -> sp.Basic:
         # alpha-rename every binder to a unique dummy first, so that later renaming cannot capture
         if _binder(e):
-            body = fresh(e.function)
-            limits = []
-            for var, *bounds in e.limits:
-                new = sp.Dummy(var.name, **var.assumptions0)
-                body = body.xreplace({var: new})
-                limits.append((new, *(fresh(b) for b in bounds)))
-            return e.func(body, *limits)
+            return rename(e, lambda v: sp.Dummy(v.name, **v.assumptions0), fresh, fresh)
         if not e.args:
             return e
         return e.func(*(fresh(a) for a in e.args))
@@ -268,14 +311,14 @@ def clean_indices(expr: sp.Expr, names: tuple[str, ...] = INDEX_NAMES) -> sp.Exp
 
     def walk(e: sp.Basic, taken: set[str]) -> sp.Basic:
         if _binder(e):
-            body, limits, inner = e.function, [], set(taken)
-            for var, *bounds in e.limits:
+            inner = set(taken)
+
+            def new_var(var: sp.Symbol) -> sp.Symbol:
                 name = pick(inner)
                 inner.add(name)
-                new = sp.Symbol(name, **{k: v for k, v in var.assumptions0.items() if k != "dummy"})
-                body = body.xreplace({var: new})
-                limits.append((new, *(walk(b, taken) for b in bounds)))
-            return e.func(walk(body, inner), *limits)
+                return sp.Symbol(name, **{k: v for k, v in var.assumptions0.items() if k != "dummy"})
+
+            return rename(e, new_var, lambda b: walk(b, taken), lambda body: walk(body, inner))
         if not e.args:
             return e
         if isinstance(e, sp.Mul):
@@ -548,6 +591,9 @@ def visual_width(tex: str) -> float:
             elif name == r"\sqrt":
                 a, i = _group(tex, i)
                 total += visual_width(a) + 1.2
+            elif name in (r"\mathcal", r"\mathbb", r"\mathbf", r"\boldsymbol", r"\mathit"):
+                a, i = _group(tex, i)
+                total += visual_width(a)
             elif name in _TEXT_COMMANDS:
                 a, i = _group(tex, i)
                 total += 0.9 * len(re.sub(r"\\[A-Za-z]+|[{}$]", "", a))
@@ -777,9 +823,9 @@ def layout_rows(lhs: str, rhs: str, *, wide: float = WIDE_EM, narrow: float = NA
     """
     quad = visual_width(r"\quad")
     rows = []
-    if visual_width(lhs) > _units(narrow) / 3:
+    if visual_width(lhs) > _units(narrow) / 2.4:
         # a wide left side gets a row of its own; the right side follows, indented, from the next row
-        rows = [f"& {ln}" for ln in break_tex(lhs, _units(narrow) - quad)]
+        rows = [f"& {ln}" for ln in break_tex(lhs, _units(narrow))]
         lhs, relation, left = "", r"\quad " + relation, quad + 1.8
     else:
         left = visual_width(lhs) + 1.8

@@ -152,7 +152,8 @@ def _symbolic_domain() -> dict:
 
 
 def _moment_symbols(mons) -> dict:
-    return {mon: sp.Symbol(f"m_{mon[0]}_{mon[1]}") for mon in mons}
+    # placeholder names sort after the model's symbols, so that sigma^3 m_{0,1}(g) prints coefficient first
+    return {mon: sp.Symbol(f"zm_{mon[0]}_{mon[1]}") for mon in mons}
 
 
 def _moment_form(mon: tuple[int, int], upper: sp.Expr, estimator: str) -> sp.Expr:

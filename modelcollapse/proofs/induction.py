@@ -117,12 +117,17 @@ def canonical(expr: sp.Expr) -> sp.Expr:
 
     def walk(e: sp.Basic, depth: int) -> sp.Basic:
         if _binder(e):
-            body, limits = e.function, []
-            for k, (var, *bounds) in enumerate(e.limits):
-                new = name(depth + k)
+            body = e.function
+            limits = [list(lim) for lim in e.limits]
+            n = len(limits)
+            for k in reversed(range(n)):  # the last limit is the outermost: in scope in the inner bounds
+                var, new = limits[k][0], name(depth + n - 1 - k)
+                limits[k][1:] = [walk(b, depth + n - 1 - k) for b in limits[k][1:]]
+                limits[k][0] = new
                 body = body.xreplace({var: new})
-                limits.append((new, *(walk(b, depth) for b in bounds)))
-            return e.func(walk(body, depth + len(e.limits)), *limits)
+                for inner in limits[:k]:
+                    inner[1:] = [b.xreplace({var: new}) for b in inner[1:]]
+            return e.func(walk(body, depth + n), *(tuple(lim) for lim in limits))
         if not e.args:
             return e
         return e.func(*(walk(a, depth) for a in e.args))
