@@ -284,19 +284,32 @@ def _where_rows(claim: Claim, defs: list[tuple[str, sp.Expr]]) -> list[str]:
             + " \\nonumber \\\\\n".join(cells) + r" \nonumber"]
 
 
+_RELATION_TEX = {"=": "=", "<=": r"\le", ">=": r"\ge"}
+
+
 def _published_rows(claim: Claim) -> list[str]:
+    """The statement as published: its printed formula (or, without one, its series with the remainder it
+    states, or its closed form or bound), with its relation."""
     form = claim.published
     assert form is not None
     lhs = form.formula_lhs or claim.lhs_latex
+    relation = _RELATION_TEX[form.relation]
     if form.formula:
-        return layout_rows(lhs, form.formula)
+        return layout_rows(lhs, form.formula, relation=relation)
+    if form.series is None:
+        return layout_rows(lhs, form.latex, relation=relation)
     rhs = render(_series_expr(claim, form.series)) + " + " + _remainder(form.remainder_order)
-    return layout_rows(lhs, rhs)
+    return layout_rows(lhs, rhs, relation=relation)
 
 
 def _derived_rows(claim: Claim) -> list[str]:
+    """What the package derives in the statement's place: the series to the published order, or the exact
+    form where the statement is a closed form or a bound."""
     form = claim.published
     assert form is not None
+    if form.series is None:
+        short, _ = _abbreviated(claim)
+        return layout_rows(claim.lhs_latex, render(short))
     k = form.remainder_order
     return layout_rows(claim.lhs_latex, render(_series_expr(claim, claim.series(k - 1))) + " + " + _remainder(k))
 
@@ -463,6 +476,8 @@ def _derivation(claim: Claim, ev: Evidence, shared_with: str | None) -> list[str
 
 def _series_block(claim: Claim, ev: Evidence) -> list[str]:
     k = claim.series_order
+    if k is None:  # a claim without a series (exact form and Monte Carlo only)
+        return []
     rhs = render(_series_expr(claim, claim.series(k))) + " + " + _remainder(k + 1)
     out = [
         r"\paragraph{Series.}",
@@ -570,6 +585,14 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
     ]
 
 
+def _short(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        if len(value) > 3 and len(set(value)) == 1:
+            return f"{value[0]}x{len(value)}"
+        return ",".join(map(str, value))
+    return str(value)
+
+
 def _difference(claim: Claim) -> sp.Expr | None:
     """Derived minus published series (to the published order), or ``None`` when they agree."""
     from ..symbolic.series import QuasiSymmetricSeries
@@ -607,7 +630,10 @@ def _published_block(claim: Claim, ev: Evidence, exact_ref: str | None) -> list[
         out.append(f"Read with {form.reading}.")
     out.append(r"\end{statement}")
     line = [rf"\paragraph{{Verdict: {_escape(verdict)}.}}"]
-    line.append(r"The derived expansion to the same order, in this appendix's notation, is")
+    if form.series is None:
+        line.append(r"The exact form, in this appendix's notation, is")
+    else:
+        line.append(r"The derived expansion to the same order, in this appendix's notation, is")
     out += [" ".join(line), rf"\input{{claims/{claim.id}-derived}}"]
     unit = "" if claim.unit == 1 else rf" (in units of ${render(claim.unit)}$)"
     sizes = _sizes(pub.get("evidence_sizes") or ())
@@ -615,8 +641,17 @@ def _published_block(claim: Claim, ev: Evidence, exact_ref: str | None) -> list[
     threshold = (pub.get("evidence") or {}).get("threshold")
     detected = z_pub is not None and threshold is not None and abs(z_pub) > threshold
     text = []
-    difference = _difference(claim)
-    if verdict == "refuted" and difference is not None:
+    difference = _difference(claim) if form.series is not None else None
+    points = pub.get("points") or []
+    if form.series is None and points:
+        worst = min(points, key=lambda pt: (pt["holds"], -abs(pt["exact"] - pt["published"])))
+        shown = ", ".join(f"{_escape(k)} {_escape(_short(v))}" for k, v in worst["params"].items())
+        text.append(
+            rf"Decided exactly at {len(points)} parameter points; "
+            rf"{'the relation fails' if not worst['holds'] else 'the largest gap is'} at {shown}: exact "
+            rf"${_num(worst['exact'])}$, published ${_num(worst['published'])}$."
+        )
+    elif verdict == "refuted" and difference is not None:
         text.append(rf"The printed coefficients are wrong: derived minus published is ${render(difference)} + {_remainder(k)}$.")
     elif verdict == "correct to the stated order":
         text.append(

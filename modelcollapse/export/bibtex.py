@@ -92,6 +92,14 @@ ENTRIES: dict[str, tuple[str, dict[str, str]]] = {
         "eprint": "2404.05090",
         "archiveprefix": "arXiv",
     }),
+    "suresh2024": ("misc", {
+        "author": "Suresh, Ananda Theertha and Thangaraj, Andrew and Khandavally, Aditya Nanda Kishore",
+        "title": "Rate of Model Collapse in Recursive Training",
+        "year": "2024",
+        "eprint": "2412.17646",
+        "archiveprefix": "arXiv",
+        "note": "AISTATS 2025",
+    }),
     "borji2024": ("misc", {
         "author": "Borji, Ali",
         "title": (

@@ -131,6 +131,8 @@ class PublishedVerdict:
     z_exact: float | None
     evidence: MCCheck | None = None
     """The Monte Carlo check of the exact form at ``evidence_sizes`` (chains, estimate, stderr, power)."""
+    points: tuple[dict[str, Any], ...] = ()
+    """Value forms: the probes of the verdict, ``{"params", "exact", "published"}`` each."""
     mc_rejects_published: bool | None = None
     """|z_published| above the threshold: the simulation rejects the published value (as it must for a
     refuted formula, and must not for an exact one)."""
@@ -413,9 +415,32 @@ def _terms(series: QuasiSymmetricSeries, order: int) -> dict[str, str]:
     return {"M" + "".join(map(str, a)) if a else "1": str(c) for a, c in s.coefficients.items()}
 
 
-def _published_verdict(claim: Claim) -> tuple[str, dict[str, str]]:
+def _value_verdict(claim: Claim) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """A value form judged at its probes: ``exact`` or ``bound holds`` where every probe satisfies the
+    stated relation (within the form's relative tolerance), else ``refuted``."""
     form = claim.published
     assert form is not None
+    points = []
+    holds = True
+    with mpmath.workdps(50):
+        for probe in form.probes:
+            params = claim.at(**probe)
+            exact = claim.exact_value(params, 50)
+            published = form.evaluate(params, claim.series_variable, 50)
+            slack = form.tolerance * max(abs(exact), abs(published), mpmath.mpf(10) ** -300)
+            ok = {"=": abs(exact - published) <= slack, "<=": exact <= published + slack,
+                  ">=": exact >= published - slack}[form.relation]
+            holds &= bool(ok)
+            points.append({"params": _jsonable(dict(probe)), "exact": float(exact), "published": float(published),
+                           "holds": bool(ok)})
+    if not holds:
+        return "refuted", tuple(points)
+    return ("exact" if form.relation == "=" else "bound holds"), tuple(points)
+
+
+def _published_verdict(claim: Claim) -> tuple[str, dict[str, str]]:
+    form = claim.published
+    assert form is not None and form.remainder_order is not None and form.series is not None
     k = form.remainder_order - 1
     ours = claim.series(k)
     diff = {a: ours.coefficients.get(a, 0) - form.series.coefficients.get(a, 0) for a in set(ours.coefficients) | set(form.series.coefficients)}
@@ -473,7 +498,7 @@ def verify(
         tasks.append(_Task(c, params, float(c.exact_value(params, 17)), _next_term(c, params)))
         if c.published is not None:
             ev = dict(c.evidence_params or c.params)
-            pub_value = float(c.published.series.evaluate(list(ev[c.series_variable]), 30))
+            pub_value = float(c.published.evaluate(ev, c.series_variable, 30))
             exact_value = float(c.exact_value(ev, 30))
             target = abs(pub_value - exact_value) or _next_term(c, ev)
             tasks.append(_Task(c, ev, exact_value, target, pub_value))
@@ -527,7 +552,12 @@ def verify(
             status = "holds"
         published = None
         if c.published is not None:
-            verdict, difference = _published_verdict(c)
+            points: tuple[dict[str, Any], ...] = ()
+            if c.published.series is None:
+                verdict, points = _value_verdict(c)
+                difference: dict[str, str] = {}
+            else:
+                verdict, difference = _published_verdict(c)
             ev_params = dict(c.evidence_params or c.params)
             ev = tuple(ev_params[c.series_variable])
             ev_check, zp = mc[(c.id, _key(ev_params))]
@@ -538,26 +568,29 @@ def verify(
                 ok = False  # the simulation contradicts an exact identity
             if verdict == "refuted" and not rejects:
                 underpowered = True  # the simulation cannot yet see the error the verdict names
-            k = c.published.remainder_order - 1
+            form = c.published
+            k = (form.remainder_order or 1) - 1
+            series_form = form.series is not None
             published = PublishedVerdict(
                 verdict=verdict,
-                text=c.published.text,
-                reading=c.published.reading,
-                published_terms=_terms(c.published.series, k),
-                derived_terms=_terms(c.series(k), k),
+                text=form.text,
+                reading=form.reading,
+                published_terms=_terms(form.series, k) if form.series is not None else {},
+                derived_terms=_terms(c.series(k), k) if series_form else {},
                 difference=difference,
                 alternatives={
                     name: ("agrees" if alt.coefficients == c.series(k).coefficients else "refuted")
-                    for name, alt in c.published.alternatives.items()
+                    for name, alt in form.alternatives.items()
                 },
                 evidence_sizes=ev,
                 exact_value=ev_check.theory,
-                published_value=float(c.published.series.evaluate(list(ev), 30)),
-                derived_series_value=float(c.series(k).evaluate(list(ev), 30)),
+                published_value=float(form.evaluate(ev_params, c.series_variable, 30)),
+                derived_series_value=float(c.series(k).evaluate(list(ev), 30)) if series_form else ev_check.theory,
                 z_published=zp,
                 z_exact=ev_check.z,
                 evidence=ev_check,
                 mc_rejects_published=rejects,
+                points=points,
             )
             if not ok:
                 status = "fails"
