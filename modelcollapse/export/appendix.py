@@ -17,7 +17,7 @@ r"""Papers: one LaTeX fragment per claim, a compilable appendix with the evidenc
 * ``references.bib``: BibTeX for every key the appendix cites (``\bibliography{references}``,
   ``\bibliographystyle{plainnat}``).
 
-Build: ``pdflatex appendix && bibtex appendix && pdflatex appendix && pdflatex appendix``
+Build: ``pdflatex appendix && bibtex appendix && pdflatex appendix && pdflatex appendix && pdflatex appendix``
 (:data:`BUILD`).  The output depends only on the claims and the evidence: no dates, fixed number formats,
 sorted keys, so regenerating a paper directory gives byte-identical files (paper diffs stay clean).
 
@@ -63,8 +63,9 @@ __all__ = [
     "write_paper",
 ]
 
-BUILD = ("pdflatex appendix", "bibtex appendix", "pdflatex appendix", "pdflatex appendix")
-"""The commands that build ``appendix.pdf`` (in the paper directory)."""
+BUILD = ("pdflatex appendix", "bibtex appendix", "pdflatex appendix", "pdflatex appendix", "pdflatex appendix")
+"""The commands that build ``appendix.pdf`` (in the paper directory): the citations resolved after the second
+run move text across pages, so the page numbers of the labels settle in the fourth."""
 
 APPENDIX_EM = 36.0
 """Room for a displayed row in the appendix (11 pt, A4, 2.5 cm margins: about 41 em), a tag left aside."""
@@ -397,6 +398,7 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \renewcommand{\labelitemi}{$\bullet$}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5ex plus 0.2ex}
+\setlength{\emergencystretch}{3em}
 """
 
 

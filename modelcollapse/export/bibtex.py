@@ -92,14 +92,6 @@ ENTRIES: dict[str, tuple[str, dict[str, str]]] = {
         "eprint": "2404.05090",
         "archiveprefix": "arXiv",
     }),
-    "suresh2024": ("misc", {
-        "author": "Suresh, Ananda Theertha and Thangaraj, Andrew and Khandavally, Aditya Nanda Kishore",
-        "title": "Rate of Model Collapse in Recursive Training",
-        "year": "2024",
-        "eprint": "2412.17646",
-        "archiveprefix": "arXiv",
-        "note": "AISTATS 2025",
-    }),
     "borji2024": ("misc", {
         "author": "Borji, Ali",
         "title": (
@@ -176,11 +168,17 @@ ENTRIES: dict[str, tuple[str, dict[str, str]]] = {
         "howpublished": _arxiv("2410.22812", "stat.ML"),
         "year": "2024",
     }),
-    "suresh2024rate": ("misc", {
+    "suresh2025": ("inproceedings", {
         "author": "Suresh, Ananda Theertha and Thangaraj, Andrew and Khandavally, Aditya Nanda Kishore",
         "title": "Rate of Model Collapse in Recursive Training",
-        "howpublished": _arxiv("2412.17646", "cs.LG"),
-        "year": "2024",
+        "booktitle": "Proceedings of the 28th International Conference on Artificial Intelligence and Statistics ({AISTATS})",
+        "series": "Proceedings of Machine Learning Research",
+        "volume": "258",
+        "pages": "1396--1404",
+        "publisher": "PMLR",
+        "year": "2025",
+        "eprint": "2412.17646",
+        "archiveprefix": "arXiv",
     }),
 }
 """``{key: (entry type, fields)}``; fields in the order they are written."""
@@ -189,6 +187,7 @@ ALIASES: dict[str, str] = {
     "shumailov2024curse": "shumailov2023curse",
     "alemohammad2023": "alemohammad2024",
     "kazdan2024": "kazdan2025",
+    "suresh2024": "suresh2025",
 }
 """Keys of earlier releases (whose year did not match the cited version) -> the current key."""
 

@@ -108,8 +108,16 @@ class PaperPrinter(LatexPrinter):
 
     def _as_ordered_terms(self, expr: sp.Expr, order: Any = None) -> list[sp.Expr]:
         # the terms without sums or products first (sigma^2 + sigma^2 sum ..., not the other way round)
-        terms = list(super()._as_ordered_terms(expr, order=order))
-        return sorted(terms, key=_term_key)
+        terms = sorted(super()._as_ordered_terms(expr, order=order), key=_term_key)
+        # a positive term first where the first of a kind is negative: M_j - R, not -R + M_j
+        if terms and terms[0].could_extract_minus_sign():
+            for n, t in enumerate(terms[1:], start=1):
+                if _term_key(t) != _term_key(terms[0]):
+                    break
+                if not t.could_extract_minus_sign():
+                    terms.insert(0, terms.pop(n))
+                    break
+        return terms
 
     def _nested(self, expr: sp.Expr, op: str) -> str:
         tex = " ".join(rf"\{op}_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}}"
@@ -125,6 +133,14 @@ class PaperPrinter(LatexPrinter):
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         return f"{self._print(expr.base)}_{{{','.join(map(self._print, expr.indices))}}}"
+
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        # a symbol whose name is already LaTeX (a backslash, braces or spaces) prints as it is written
+        if expr in self._settings["symbol_names"]:
+            return self._settings["symbol_names"][expr]
+        if any(c in expr.name for c in "\\{} "):
+            return expr.name
+        return super()._print_Symbol(expr, style=style)
 
     def _argument(self, x: sp.Expr) -> str:
         """A function argument; a sum with fractional coefficients over its common denominator."""
