@@ -277,18 +277,24 @@ def _values(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: fl
         return axes[0].figure
     columns = len(quantities) if width >= 5 else 1
     rows = -(-len(quantities) // columns)
-    height = rows * (2.3 if columns == 1 else 2.5) + 0.2
-    fig, grid = plt.subplots(2 * rows, columns, figsize=(width, height), sharex=True, squeeze=False,
-                             gridspec_kw={"height_ratios": [2.2, 1] * rows})
+    # the error panel shows the series against the exact form: only where a quantity has a series
+    panels = 2 if _has_series(data, fig_spec) else 1
+    height = rows * ((2.3 if columns == 1 else 2.5) if panels == 2 else 1.7) + 0.2
+    fig, grid = plt.subplots(panels * rows, columns, figsize=(width, height), sharex=True, squeeze=False,
+                             gridspec_kw={"height_ratios": [2.2, 1][:panels] * rows})
     for n, q in enumerate(quantities):
         r, c = divmod(n, columns)
-        _values_axes(grid[2 * r][c], grid[2 * r + 1][c], spec, data, fig_spec, q, notes, legend=n == 0,
-                     last=r == rows - 1)
+        err = grid[panels * r + 1][c] if panels == 2 else None
+        _values_axes(grid[panels * r][c], err, spec, data, fig_spec, q, notes, legend=n == 0, last=r == rows - 1)
     for n in range(len(quantities), rows * columns):  # pragma: no cover - an odd number in two columns
         r, c = divmod(n, columns)
-        grid[2 * r][c].set_visible(False)
-        grid[2 * r + 1][c].set_visible(False)
+        for k in range(panels):
+            grid[panels * r + k][c].set_visible(False)
     return fig
+
+
+def _has_series(data: FigureData, fig_spec: Figure) -> bool:
+    return any(np.isfinite(data.series[q]).any() for q in fig_spec.quantities if q in data.series)
 
 
 def _spread(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: float, ax: Any, notes: _Notes) -> Any:
@@ -347,6 +353,7 @@ _WHAT = {
     "values": ("Exact form (black), order-{order} series in the $1/M_i$ (red, dashed) and Monte Carlo estimate "
                "$\\pm 2$ standard errors (blue band) over generations; below each panel the series' relative "
                "error beside the Monte Carlo resolution."),
+    "values-exact": "Exact form (black) and Monte Carlo estimate $\\pm 2$ standard errors (blue band) over generations.",
     "spread": "Exact mean $\\pm$ one exact standard deviation (orange), Monte Carlo mean $\\pm 2$ s.e. and $\\pm$ one s.d.",
     "paths": "Individual chains (grey), their 5--95 % band (green) and the exact mean (black).",
 }
@@ -362,7 +369,8 @@ def caption(spec: Model, data: FigureData, fig_spec: Figure, notes: Sequence[str
     """The caption of a figure: its declared title, what is drawn, the parameters and seed, and what the
     drawing does to the data (clipping, log axes)."""
     title = fig_spec.title.rstrip(".")
-    text = f"{title}. {_WHAT[fig_spec.kind].format(order=data.order)} Parameters: {_params_text(spec, data)}; "
+    kind = "values-exact" if fig_spec.kind == "values" and not _has_series(data, fig_spec) else fig_spec.kind
+    text = f"{title}. {_WHAT[kind].format(order=data.order)} Parameters: {_params_text(spec, data)}; "
     text += f"{data.chains:,} chains, seed {data.seed}."
     if notes:
         text += " " + "; ".join(notes)[0].upper() + "; ".join(notes)[1:] + "."
