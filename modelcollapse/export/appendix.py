@@ -532,12 +532,16 @@ def _units(claim: Claim) -> str:
     return f"Values in units of ${render(claim.unit)}$"
 
 
-def _setting(mc: Mapping[str, Any]) -> str:
-    sizes = mc.get("sizes")
-    if sizes:
-        return _sizes(sizes)
-    params = mc.get("params") or {}
-    return _escape(", ".join(f"{k}={v}" for k, v in params.items())) or "---"
+def _params_text(params: Mapping[str, Any]) -> str:
+    """Model parameters in text mode (``dim 5, samples 20, ...``; unset ones left out)."""
+    shown = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        shown.append(f"{_escape(key)} {_escape(value)}")
+    return ", ".join(shown)
 
 
 def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
@@ -545,6 +549,19 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
     pub = result.get("published") or {}
     run = ev.run
     evidence_check = pub.get("evidence") or {}
+    settings: list[tuple[str, Mapping[str, Any]]] = []
+
+    def _setting(check: Mapping[str, Any]) -> str:
+        """The sizes of a check, or (a model without a schedule) a letter for its parameters, listed below."""
+        if check.get("sizes"):
+            return _sizes(check["sizes"])
+        params = check.get("params") or {}
+        for tag, known in settings:
+            if known == params:
+                return f"({tag})"
+        settings.append((chr(ord("a") + len(settings)), params))
+        return f"({settings[-1][0]})"
+
     rows = []
     for label, mc in mc_entries(result):
         rows.append([_escape(label), _setting(mc), f"${_num(mc.get('theory'))}$", f"${_num(mc.get('estimate'))}$",
@@ -568,14 +585,17 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
         r"$z = (\text{estimate} - \text{value})/\text{stderr}$."
     )
     if pub.get("published_value") is not None and pub.get("exact_value") != pub.get("published_value"):
-        caption += " The exact form and the published formula at the larger sizes are tested by one simulation."
+        caption += (" The exact form and the published formula at the larger sizes are tested by one simulation."
+                    if pub.get("evidence_sizes") else " The published rows share one simulation with the exact form.")
+    if settings:
+        caption += " Parameters: " + "; ".join(f"({tag}) {_params_text(p)}" for tag, p in settings) + "."
     return [
         # not a float: the evidence stays with its claim
         r"\par\noindent\begin{minipage}{\linewidth}",
         r"\centering\small",
         r"\begin{tabular}{@{}lllllrr@{}}",
         r"\toprule",
-        r"tested & sizes $M_i$ & value & estimate & stderr & $z$ & chains \\",
+        rf"tested & {'setting' if settings else 'sizes $M_i$'} & value & estimate & stderr & $z$ & chains \\",
         r"\midrule",
         *(" & ".join(r) + r" \\" for r in rows),
         r"\bottomrule",
@@ -645,7 +665,10 @@ def _published_block(claim: Claim, ev: Evidence, exact_ref: str | None) -> list[
     text = []
     difference = _difference(claim) if form.series is not None else None
     points = pub.get("points") or []
-    if form.series is None and points:
+    tables: list[str] = []
+    if form.series is None and any(pt.get("scope") == "beyond" for pt in points):
+        tables = _points_table(points)
+    elif form.series is None and points:
         worst = min(points, key=lambda pt: (pt["holds"], -abs(pt["exact"] - pt["published"])))
         shown = ", ".join(f"{_escape(k)} {_escape(_short(v))}" for k, v in worst["params"].items())
         text.append(
@@ -665,6 +688,8 @@ def _published_block(claim: Claim, ev: Evidence, exact_ref: str | None) -> list[
     alts = pub.get("alternatives") or {}
     for name, result in sorted(alts.items()):
         text.append(f"Read otherwise ({_escape(name)}), it is {_escape(result)}.")
+    if not sizes and z_pub is not None:
+        sizes = "the evidence parameters"
     if sizes:
         gap = None if pub.get("exact_value") is None else pub["exact_value"] - pub["published_value"]
         if verdict == "correct to the stated order" and gap is not None and claim.evidence_params is not None:
@@ -676,14 +701,20 @@ def _published_block(claim: Claim, ev: Evidence, exact_ref: str | None) -> list[
                 rf"published value against $z = {_signed(z_exact)}$ for the exact form."
             )
         else:
+            where = f"At sizes {sizes}" if pub.get("evidence_sizes") else f"At {sizes}"
             text.append(
-                rf"At sizes {sizes} the simulation gives $z = {_signed(z_pub, 1)}$ for the published value "
+                rf"{where} the simulation gives $z = {_signed(z_pub, 1)}$ for the published value "
                 rf"({'rejected' if detected else 'not rejected'}) and $z = {_signed(z_exact)}$ for the exact form."
             )
+            others = pub.get("z_alternatives") or {}
+            if others:
+                text[-1] = text[-1].rstrip(".") + "; other readings: " + ", ".join(
+                    f"{_escape(n)} $z = {_signed(z, 1)}$" for n, z in sorted(others.items())) + "."
         text[-1] = text[-1].rstrip(".") + rf" (Table~\ref{{tab:{claim.id}}})."
     if exact_ref is not None:
         text.append(rf"The exact form is \eqref{{eq:{exact_ref}}} of Theorem~\ref{{thm:{exact_ref}}}.")
     out.append(" ".join(text))
+    out += tables
     if exact_ref is None:
         short, defs = _abbreviated(claim)
         rows = display_lines(claim.lhs_latex, render(short), width=_WIDTH)
@@ -691,6 +722,24 @@ def _published_block(claim: Claim, ev: Evidence, exact_ref: str | None) -> list[
         body = " \\\\\n".join(rows) + ("\\\\\n" + where[0].replace(r" \nonumber", "") if where else "")
         out.append("The exact form is\n\\begin{align*}\n" + body + "\n\\end{align*}")
     return out
+
+
+def _points_table(points: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The probes of a value form, in and beyond the stated scope."""
+    return [
+        r"\begin{center}\small",
+        r"\begin{tabular}{@{}p{8.2cm}lrrl@{}}",
+        r"\toprule",
+        r"parameters changed & scope & exact & published & holds \\",
+        r"\midrule",
+        *(f"{_params_text(p['params']) or 'none'} & {_escape(p.get('scope', 'stated'))} & ${_num(p['exact'])}$ & "
+          f"${_num(p['published'])}$ & {'yes' if p['holds'] else 'no'} \\\\" for p in points),
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"\end{center}",
+        r"The verdict is decided at the probes of the stated scope; those beyond it are reported only (a verdict "
+        r"``in scope'' holds at every stated probe and fails at one beyond).",
+    ]
 
 
 def _keys(claim: Claim) -> list[str]:
@@ -713,7 +762,9 @@ def _theorem(claim: Claim, standing: Sequence[str]) -> list[str]:
         out.append("Under the standing assumptions,")
     refs = rf" (cf.\ \citet{{{','.join(_keys(claim))}}})" if claim.references else ""
     then = "then " if extra else ""
-    if claim.series_symbols:
+    if claim.scope:
+        out.append(f"{then}{claim.scope}{refs},")
+    elif claim.series_symbols:
         base, _ = claim.series_symbols
         out.append(rf"{then}for every $g \ge 0$ and all sizes ${base.name}_0, \dots, {base.name}_{{g-1}}${refs},")
     else:

@@ -347,7 +347,36 @@ def _paths(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: flo
     return fig
 
 
-_DRAW = {"values": _values, "spread": _spread, "paths": _paths}
+def _compare(plt: Any, spec: Model, data: dict[Any, FigureData], fig_spec: Figure, width: float, ax: Any,
+             notes: _Notes) -> Any:
+    (q,) = fig_spec.quantities
+    name = fig_spec.vary[0]
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(width, 0.62 * width if width < 5 else 2.8))
+    colors = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+    exact_all = np.concatenate([d.exact[q] for d in data.values()])
+    log = _use_log(fig_spec, exact_all)
+    if log:
+        ax.set_yscale("log")
+        notes.add("a logarithmic value axis")
+    bands = []
+    for n, (value, d) in enumerate(data.items()):
+        color = colors[n % len(colors)]
+        x, est, se = d.generations, d.estimate[q], d.stderr[q]
+        lower, upper = est - 2 * se, est + 2 * se
+        bands += [np.where(lower > 0, lower, np.nan) if log else lower, upper]
+        ax.fill_between(x, np.where(lower > 0, lower, np.nan) if log else lower, upper, color=color, alpha=0.25,
+                        linewidth=0, label=f"{name} {value}: Monte Carlo $\\pm 2$ s.e.")
+        if np.isfinite(d.exact[q]).any():
+            ax.plot(x, d.exact[q], color=color, label=f"{name} {value}: exact")
+    limits = _limits(_finite(exact_all, *bands), log)
+    if limits is not None:
+        ax.set_ylim(*limits)
+    ax.set_xlabel("generation $g$")
+    ax.set_ylabel(fig_spec.ylabel or _label(spec, q))
+    ax.legend(loc="best", frameon=False)
+    ax.grid(alpha=0.3)
+    return fig
+
 
 _WHAT = {
     "values": ("Exact form (black), order-{order} series in the $1/M_i$ (red, dashed) and Monte Carlo estimate "
@@ -356,21 +385,33 @@ _WHAT = {
     "values-exact": "Exact form (black) and Monte Carlo estimate $\\pm 2$ standard errors (blue band) over generations.",
     "spread": "Exact mean $\\pm$ one exact standard deviation (orange), Monte Carlo mean $\\pm 2$ s.e. and $\\pm$ one s.d.",
     "paths": "Individual chains (grey), their 5--95 % band (green) and the exact mean (black).",
+    "compare": "Exact form (lines) and Monte Carlo estimate $\\pm 2$ standard errors (bands) for each value of {vary}.",
 }
 
 
-def _params_text(spec: Model, data: FigureData) -> str:
+_DRAW = {"values": _values, "spread": _spread, "paths": _paths, "compare": _compare}
+
+
+def _params_text(spec: Model, data: FigureData, skip: tuple[str, ...] = ()) -> str:
     from ..sweep import value_text
 
-    return "; ".join(f"{p.name} {value_text(data.params[p.name])}" for p in spec.parameters)
+    return "; ".join(f"{p.name} {value_text(data.params[p.name])}" for p in spec.parameters
+                     if data.params.get(p.name) is not None and p.name not in skip)
 
 
-def caption(spec: Model, data: FigureData, fig_spec: Figure, notes: Sequence[str] = ()) -> str:
+def caption(spec: Model, data: Any, fig_spec: Figure, notes: Sequence[str] = ()) -> str:
     """The caption of a figure: its declared title, what is drawn, the parameters and seed, and what the
-    drawing does to the data (clipping, log axes)."""
+    drawing does to the data (clipping, log axes).  ``data``: a :class:`FigureData`, or for a ``compare``
+    figure ``{value: FigureData}``."""
     title = fig_spec.title.rstrip(".")
+    skip: tuple[str, ...] = ()
+    vary = ""
+    if isinstance(data, Mapping):
+        name = fig_spec.vary[0]
+        skip, vary = (name,), f"{name} ({', '.join(map(str, data))})"
+        data = next(iter(data.values()))
     kind = "values-exact" if fig_spec.kind == "values" and not _has_series(data, fig_spec) else fig_spec.kind
-    text = f"{title}. {_WHAT[kind].format(order=data.order)} Parameters: {_params_text(spec, data)}; "
+    text = f"{title}. {_WHAT[kind].format(order=data.order, vary=vary)} Parameters: {_params_text(spec, data, skip)}; "
     text += f"{data.chains:,} chains, seed {data.seed}."
     if notes:
         text += " " + "; ".join(notes)[0].upper() + "; ".join(notes)[1:] + "."
@@ -395,7 +436,7 @@ def figure(
     name: str,
     params: Mapping[str, Any] | None = None,
     *,
-    data: FigureData | None = None,
+    data: FigureData | Mapping[Any, FigureData] | None = None,
     ax: Any = None,
     width: str | float = "column",
     title: bool = False,
@@ -405,7 +446,8 @@ def figure(
 ) -> Any:
     """One declared figure as a matplotlib ``Figure`` (the caller saves or shows it).
 
-    ``data`` reuses a :func:`figure_data` (otherwise computed from ``params``, ``chains``, ``seed``, ``order``);
+    ``data`` reuses a :func:`figure_data` (otherwise computed from ``params``, ``chains``, ``seed``, ``order``;
+    a ``compare`` figure computes one per value of its varied parameter);
     ``ax`` draws into existing axes (a ``values`` figure needs one per quantity, without the error panel);
     ``width`` is ``"column"`` (3.25 in), ``"text"`` (6.75 in), ``"neurips"`` (5.5 in) or inches; ``title``
     draws the declared title (by default it is only in the caption, :func:`caption`).  The caption is in
@@ -419,6 +461,8 @@ def figure(
     inches = _width(width)
     if data is None:
         data = figure_data(spec, params or {}, chains=chains, seed=seed, order=order)
+    if fig_spec.kind == "compare" and not isinstance(data, Mapping):
+        data = _variants(spec, fig_spec, data)
     plt = _pyplot()
     notes = _Notes()
     with plt.rc_context(RC):
@@ -429,6 +473,13 @@ def figure(
             fig.tight_layout(pad=0.3)
     fig.modelcollapse_caption = caption(spec, data, fig_spec, notes.items)
     return fig
+
+
+def _variants(spec: Model, fig_spec: Figure, data: FigureData) -> dict[Any, FigureData]:
+    """A ``compare`` figure's data: one :func:`figure_data` per value of its varied parameter."""
+    name, values = fig_spec.vary
+    return {v: figure_data(spec, {**data.params, name: v}, chains=data.chains, seed=data.seed, order=data.order)
+            for v in values}
 
 
 def plot_model(
@@ -456,6 +507,7 @@ def plot_model(
     if not spec.figures:
         raise ParameterError(f"model {spec.name} declares no figures")
     data = figure_data(spec, params, chains=chains, seed=seed, order=order)
+    variants = {f.name: _variants(spec, f, data) for f in spec.figures if f.kind == "compare"}
     plt = _pyplot()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
@@ -463,7 +515,7 @@ def plot_model(
                 "svg": {"Date": None}}[fmt]
     paths = []
     for fig_spec in spec.figures:
-        fig = figure(spec, fig_spec.name, data=data, width=width, title=title)
+        fig = figure(spec, fig_spec.name, data=variants.get(fig_spec.name, data), width=width, title=title)
         path = root / f"{fig_spec.name}.{fmt}"
         with plt.rc_context(RC):
             fig.savefig(path, format=fmt, dpi=300, metadata=metadata)
