@@ -804,8 +804,8 @@ def _cited(claims: Sequence[Claim]) -> list[str]:
 def _summary(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> list[str]:
     out = [
         r"\section*{Summary}",
-        r"\begin{center}\small",
-        r"\begin{tabular}{@{}lrrrp{3.2cm}@{}}",
+        r"\begin{center}\footnotesize",
+        r"\begin{tabular}{@{}lrrrl@{}}",
         r"\toprule",
         r"claim & eq. & $z$ exact form & $z$ published & status \\",
         r"\midrule",
