@@ -354,7 +354,8 @@ def derived_fragment(claim: Claim) -> str:
     r"""A published claim's derived expansion to the order it states: ``\label{eq:<claim-id>-derived}``."""
     if claim.published is None:
         raise ValueError(f"claim {claim.id} is not a published statement")
-    return _head(claim, " (derived, to the published order)") + equation_block(
+    what = " (derived, to the published order)" if claim.published.series is not None else " (derived exact form)"
+    return _head(claim, what) + equation_block(
         _derived_rows(claim), label=f"eq:{claim.id}-derived")
 
 

@@ -871,7 +871,8 @@ def equation_block(rows: list[str], *, label: str | None = None, extra: list[str
     uses_break = any(r"\mcbreak" in r for r in rows)
     head = MCBREAK_DEFINITION + "\n" if uses_break else ""
     if len(rows) == 1 and not extra and label and not uses_break:
-        return "\\begin{equation}\n" + rows[0].replace(" &=", " =", 1) + f"\n\\label{{{label}}}\n\\end{{equation}}"
+        row = re.sub(r"^(.*?) ?&(?=[^&]*$)", r"\1 ", rows[0], count=1).strip()  # no alignment in an equation
+        return "\\begin{equation}\n" + row + f"\n\\label{{{label}}}\n\\end{{equation}}"
     body = [r + r" \nonumber" for r in rows[:-1]]
     body.append(rows[-1] + (f" \\label{{{label}}}" if label else r" \nonumber"))
     body += extra
