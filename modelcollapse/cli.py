@@ -525,6 +525,10 @@ def _cmd_latex(args: argparse.Namespace) -> int:
         print(f"modelcollapse latex: {where}; verifying {len(missing)} claim(s) at scale {scale} (seed {seed})",
               file=sys.stderr)
     files = write_paper(args.out, [c.id for c in claims], report=report, scale=scale, seed=seed)
+    stale = sorted(set(files.verified) - set(missing))
+    if stale and not args.quiet:
+        print(f"modelcollapse latex: the saved evidence of {len(stale)} claim(s) no longer matched their parameters, "
+              f"exact values or derivation steps; verified again at scale {scale} (seed {seed})", file=sys.stderr)
     out = Path(args.out)
     print(f"{out / 'claims'}: {len(files.fragments)} fragments (\\label{{eq:<claim-id>}}; they need amsmath)")
     for path in (*files.notation, files.appendix, files.bibliography):

@@ -313,14 +313,19 @@ def _spread(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: fl
     for sign in (-1, 1):
         ax.plot(data.generations, est + sign * mc_sd, color="tab:blue", linestyle=":", linewidth=0.9,
                 label="Monte Carlo mean $\\pm$ 1 s.d." if sign > 0 else None)
-    limits = _limits(_finite(mean - sd, mean + sd, est + mc_sd, est - mc_sd), False)
+    _finish(ax, _limits(_finite(mean - sd, mean + sd, est + mc_sd, est - mc_sd), False),
+            fig_spec.ylabel or _label(spec, mean_q))
+    return fig
+
+
+def _finish(ax: Any, limits: tuple[float, float] | None, ylabel: str, which: str = "major") -> None:
+    """The value range, the axis labels, the legend and the grid of a one-panel figure."""
     if limits is not None:
         ax.set_ylim(*limits)
     ax.set_xlabel("generation $g$")
-    ax.set_ylabel(fig_spec.ylabel or _label(spec, mean_q))
+    ax.set_ylabel(ylabel)
     ax.legend(loc="best", frameon=False)
-    ax.grid(alpha=0.3)
-    return fig
+    ax.grid(alpha=0.3, which=which)
 
 
 def _paths(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: float, ax: Any, notes: _Notes) -> Any:
@@ -340,10 +345,7 @@ def _paths(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: flo
         ax.plot(x, np.where(path > 0, path, np.nan) if log else path, linewidth=0.5, alpha=0.6, color="tab:gray",
                 label="individual chains" if n == 0 else None)
     ax.plot(x, mean, color="black", label=f"exact ${spec.quantity(mean_q).latex}$")
-    ax.set_xlabel("generation $g$")
-    ax.set_ylabel(fig_spec.ylabel or statistic)
-    ax.legend(loc="best", frameon=False)
-    ax.grid(alpha=0.3, which="both")
+    _finish(ax, None, fig_spec.ylabel or statistic, which="both")
     return fig
 
 
@@ -368,13 +370,7 @@ def _compare(plt: Any, spec: Model, data: dict[Any, FigureData], fig_spec: Figur
                         linewidth=0, label=f"{name} {value}: Monte Carlo $\\pm 2$ s.e.")
         if np.isfinite(d.exact[q]).any():
             ax.plot(x, d.exact[q], color=color, label=f"{name} {value}: exact")
-    limits = _limits(_finite(exact_all, *bands), log)
-    if limits is not None:
-        ax.set_ylim(*limits)
-    ax.set_xlabel("generation $g$")
-    ax.set_ylabel(fig_spec.ylabel or _label(spec, q))
-    ax.legend(loc="best", frameon=False)
-    ax.grid(alpha=0.3)
+    _finish(ax, _limits(_finite(exact_all, *bands), log), fig_spec.ylabel or _label(spec, q))
     return fig
 
 
