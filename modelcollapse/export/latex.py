@@ -111,8 +111,9 @@ class PaperPrinter(LatexPrinter):
         terms = sorted(super()._as_ordered_terms(expr, order=order), key=_term_key)
         # a positive term first where the first of a kind is negative: M_j - R, not -R + M_j
         if terms and terms[0].could_extract_minus_sign():
+            plain = not any(_term_key(t)[0] for t in terms)  # a polynomial: M^2 - 1, not -1 + M^2
             for n, t in enumerate(terms[1:], start=1):
-                if _term_key(t) != _term_key(terms[0]):
+                if not plain and _term_key(t) != _term_key(terms[0]):
                     break
                 if not t.could_extract_minus_sign():
                     terms.insert(0, terms.pop(n))
@@ -839,7 +840,8 @@ def layout_rows(lhs: str, rhs: str, *, wide: float = WIDE_EM, narrow: float = NA
     """
     quad = visual_width(r"\quad")
     rows = []
-    if visual_width(lhs) > _units(narrow) / 2.4:
+    fits = visual_width(lhs) + 1.8 + visual_width(rhs) <= _units(narrow)
+    if visual_width(lhs) > _units(narrow) / 2.4 and not fits:
         # a wide left side gets a row of its own; the right side follows, indented, from the next row
         rows = [f"& {ln}" for ln in break_tex(lhs, _units(narrow))]
         lhs, relation, left = "", r"\quad " + relation, quad + 1.8
