@@ -198,7 +198,8 @@ def fragment_rows(claim: Claim) -> tuple[list[str], list[str]]:
         rhs = render(_series_expr(claim, claim.series(k - 1))) + " + " + _remainder(k)
         return display_lines(claim.lhs_latex, rhs), []
     short, defs = _abbreviated(claim)
-    return display_lines(claim.lhs_latex, render(short)), _where_rows(defs)
+    rhs = render(short) + ("" if claim.exact else " + " + _remainder((claim.series_order or 0) + 1))
+    return display_lines(claim.lhs_latex, rhs), _where_rows(defs)
 
 
 def claim_fragment(claim: Claim) -> str:
@@ -348,6 +349,14 @@ def _step_lhs(claim: Claim, lhs: sp.Expr) -> tuple[str, int | None]:
 
 def _series_block(claim: Claim, ev: Evidence) -> list[str]:
     k = claim.series_order
+    if k is None:
+        return []
+    if not claim.exact:
+        steps = ", ".join(f"(S{n + 1})" for n in range(len(claim.steps)))
+        return [r"\paragraph{Series.}",
+                rf"The statement is a series of order ${k}$: with no exact form to check its remainder against, "
+                rf"its coefficients are checked by the independent routes of the derivation steps {steps}, and the "
+                r"Monte Carlo check is made where the omitted terms are far below its standard error."]
     rhs = render(_series_expr(claim, claim.series(k))) + " + " + _remainder(k + 1)
     out = [
         r"\paragraph{Series.}",
@@ -370,7 +379,7 @@ def _series_block(claim: Claim, ev: Evidence) -> list[str]:
 
 def _units(claim: Claim) -> str:
     if claim.unit == 1:
-        return "Values are dimensionless"
+        return "Values are dimensionless" if claim.unit_text in ("", "1") else f"Values in {claim.unit_text}"
     return f"Values in units of ${render(claim.unit)}$"
 
 
@@ -501,6 +510,9 @@ def _theorem(claim: Claim, exact_ref: str | None) -> list[str]:
             + r", to its stated order, with the coefficients derived here; the verdict below says whether the "
             r"printed coefficients agree),"
         )
+    elif not claim.exact:
+        out.append(r"then, as every $M_i \to \infty$ at fixed $g$ (no closed form is known; the coefficients are "
+                   r"derived below" + (f", cf.\\ {refs}" if refs else "") + "),")
     else:
         out.append(r"then, for every $g \ge 0$ and all sizes $M_0, \dots, M_{g-1}$" + (f" (cf.\\ {refs})" if refs else "") + ",")
     out.append(rf"\input{{claims/{claim.id}}}")
