@@ -141,7 +141,9 @@ def _values(plt: Any, spec: Model, data: FigureData, fig_spec: Figure) -> Any:
         est, se = data.estimate[q], data.stderr[q]
         top.fill_between(x, est - 2 * se, est + 2 * se, color="tab:blue", alpha=0.25, linewidth=0,
                          label=f"Monte Carlo $\\pm 2$ s.e. ({data.chains:,} chains)")
-        top.plot(x, data.exact[q], color="black", linewidth=1.4, label="exact")
+        has_exact = bool(np.isfinite(data.exact[q]).any())
+        if has_exact:
+            top.plot(x, data.exact[q], color="black", linewidth=1.4, label="exact")
         has_series = np.isfinite(data.series[q]).any()
         if has_series:
             top.plot(x, data.series[q], color="tab:red", linestyle="--", linewidth=1.2,
@@ -151,13 +153,15 @@ def _values(plt: Any, spec: Model, data: FigureData, fig_spec: Figure) -> Any:
             top.set_yscale("log")
         top.legend(loc="best", fontsize=8, frameon=False)
         top.grid(alpha=0.3)
-        exact = data.exact[q]
+        # without an exact form the series is compared with the Monte Carlo estimate instead
+        exact = data.exact[q] if has_exact else est
+        ref = "exact" if has_exact else "MC"
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(exact != 0, (data.series[q] - exact) / np.abs(exact), np.nan)
             mc = np.where(exact != 0, 2 * se / np.abs(exact), np.nan)
         bottom.fill_between(x, -mc, mc, color="tab:blue", alpha=0.25, linewidth=0, label="MC resolution ($\\pm 2$ s.e.)")
         if has_series:
-            bottom.plot(x, rel, color="tab:red", linestyle="--", linewidth=1.2, label="(series - exact) / exact")
+            bottom.plot(x, rel, color="tab:red", linestyle="--", linewidth=1.2, label=f"(series - {ref}) / {ref}")
         bottom.axhline(0, color="black", linewidth=0.8)
         bottom.set_xlabel("generation $g$ (number of refits)")
         bottom.set_ylabel("relative error")
@@ -204,8 +208,12 @@ def _paths(plt: Any, spec: Model, data: FigureData, fig_spec: Figure) -> Any:
                     label=f"5-95 % of {data.trajectory_chains:,} chains")
     for n, path in enumerate(paths):
         ax.plot(x, path, linewidth=0.6, alpha=0.6, color="tab:gray", label="individual chains" if n == 0 else None)
-    ax.plot(x, np.concatenate([[paths[0, 0]], data.exact[mean_q]]), color="black", linewidth=1.4,
-            label=f"exact ${spec.quantity(mean_q).latex}$")
+    if np.isfinite(data.exact[mean_q]).any():
+        ax.plot(x, np.concatenate([[paths[0, 0]], data.exact[mean_q]]), color="black", linewidth=1.4,
+                label=f"exact ${spec.quantity(mean_q).latex}$")
+    elif np.isfinite(data.estimate[mean_q]).any():  # a simulation-only mean: the Monte Carlo one
+        ax.plot(x, np.concatenate([[paths[0, 0]], data.estimate[mean_q]]), color="black", linewidth=1.4,
+                linestyle=":", label=f"Monte Carlo ${spec.quantity(mean_q).latex}$ ({data.chains:,} chains)")
     if fig_spec.log:
         ax.set_yscale("log")
     ax.set_xlabel("generation $g$ (number of refits)")
