@@ -506,3 +506,4 @@ def get_model(name: str) -> Model:
 
 # One line per model ------------------------------------------------------------------------------------------
 register("modelcollapse.proofs.gaussian1d:MODEL", name="gaussian1d")
+register("modelcollapse.proofs.gaussiannd:MODEL", name="gaussiannd")
