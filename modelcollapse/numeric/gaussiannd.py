@@ -160,10 +160,14 @@ def chain_statistics(mu: np.ndarray, sigma: np.ndarray, logdet: np.ndarray, root
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         trace = np.trace(sigma, axis1=1, axis2=2)
         sq_mu = np.einsum("ni,ni->n", mu, mu)
-        bures = root0[None] @ sigma @ root0[None]
         tr0 = float(np.trace(root0 @ root0))
-        root_eig = np.sqrt(np.clip(eigvalsh_batched(bures), 0.0, None)).sum(axis=1)
-        lam_min = np.clip(eigvalsh_batched(sigma)[:, 0], 0.0, None)
+        eig_sigma = eigvalsh_batched(sigma)
+        if np.allclose(root0, root0[0, 0] * np.eye(len(root0)), rtol=0.0, atol=0.0):  # Sigma_0 = s I: one spectrum
+            eig_bures = eig_sigma * root0[0, 0] ** 2
+        else:
+            eig_bures = eigvalsh_batched(root0[None] @ sigma @ root0[None])
+        root_eig = np.sqrt(np.clip(eig_bures, 0.0, None)).sum(axis=1)
+        lam_min = np.clip(eig_sigma[:, 0], 0.0, None)
         return {
             "sq_mu": sq_mu,
             "trace": trace,
@@ -219,11 +223,14 @@ def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
         L[k, k] = math.sqrt(p.eig[k])
     mu = np.zeros((d, n))
     logdet = np.zeros(n)
-    zmu = np.empty((d, n))
-    tmp = np.empty((d, n))
-    below = {(k, j): r for r, (k, j) in enumerate((k, j) for k in range(d) for j in range(k))}
-    zoff = np.empty((len(below), n))
+    # one draw per generation: d normals for the mean, then the d(d-1)/2 below-diagonal Bartlett normals row by
+    # row (row k holds A_k0 .. A_k,k-1, contiguous)
+    z = np.empty((d + d * (d - 1) // 2, n))
+    zmu, zoff = z[:d], z[d:]
+    start = [k * (k - 1) // 2 for k in range(d)]
     chi = np.empty((d, n))
+    gam_buf = np.empty((d, n))
+    buf = np.empty((d, d, n))
     root0 = np.diag(np.sqrt(p.eig))
     summaries = []
     paths = _new_paths(p, n) if p.trajectories else None
@@ -232,33 +239,32 @@ def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
             gen = i + 1
             dof_n = m - 1
             divisor = m - 1 if p.estimator == "unbiased" else m
+            rng.standard_normal(out=z)
             # mean: mu += L z / sqrt(M)
-            rng.standard_normal(out=zmu)
             zmu *= 1.0 / math.sqrt(m)
-            for k in range(d):
-                np.multiply(L[k:, k], zmu[k], out=tmp[: d - k])
-                mu[k:] += tmp[: d - k]
-            # Bartlett factor: chi_{M-k} on the diagonal (k = 1..d), normals below, columns >= M - 1 vanish
+            mu += np.einsum("ikn,kn->in", L, zmu)
+            # Bartlett factor: chi_{M-k} on the diagonal (k = 1..d), normals below; columns >= M - 1 vanish
             rank = min(d, dof_n)
             chi[rank:] = 0.0
             if rank > 0:
-                shapes = 0.5 * (m - 1.0 - np.arange(rank))[:, None]
-                gam = rng.standard_gamma(shapes, size=(rank, n))
+                gam = gam_buf[:rank]
+                for k in range(rank):  # chi^2_{M-1-k}/2 (a scalar shape per row is the fastest numpy path)
+                    rng.standard_gamma(0.5 * (m - 1.0 - k), out=gam[k])
                 gam *= 2.0 / divisor
                 logdet += np.log(gam).sum(axis=0)
                 np.sqrt(gam, out=chi[:rank])
             if rank < d:
                 logdet[:] = -np.inf
-            rng.standard_normal(out=zoff)
+                zoff_rows = [min(k, dof_n) for k in range(d)]  # A_kl = 0 for l >= M - 1
             zoff *= 1.0 / math.sqrt(divisor)
-            # L <- L A in place, column by column (column j needs the old columns k > j)
-            for j in range(d):
-                L[j:, j] *= chi[j]
-                if j >= dof_n:
-                    continue
-                for k in range(j + 1, d):
-                    np.multiply(L[k:, k], zoff[below[(k, j)]], out=tmp[: d - k])
-                    L[k:, j] += tmp[: d - k]
+            # L <- L A in place: for k ascending, old column k feeds columns < k, then column k is scaled by A_kk
+            for k in range(d):
+                width = k if rank == d else zoff_rows[k]
+                if width:
+                    t = buf[: d - k, :width]
+                    np.multiply(L[k:, k][:, None, :], zoff[start[k]: start[k] + width][None, :, :], out=t)
+                    L[k:, :width] += t
+                L[k:, k] *= chi[k]
             if gen == len(p.sizes) or p.record_all or p.trajectories:
                 Lc = np.ascontiguousarray(L.transpose(2, 0, 1))
                 sigma = Lc @ Lc.transpose(0, 2, 1)
