@@ -216,6 +216,7 @@ def _rotation_step(quantity: str, estimator: str) -> DerivationStep:
         text = r"$\det(LAA^{\mathsf T}L^{\mathsf T}) = \det(LL^{\mathsf T})\prod_k A_{kk}^2$"
         for sym in lhs.free_symbols - set(domain):
             domain[sym] = _pos if str(sym).startswith("V") else _real
+    lhs, rhs = sp.factor(sp.cancel(lhs)), sp.factor(sp.cancel(rhs))
     return DerivationStep(
         description=(
             r"rotation invariance: for a general $\Sigma_i = LL^{\mathsf T}$ ($L$ lower triangular, $d = 2$) the "
@@ -280,11 +281,15 @@ def _exact_steps(quantity: str, estimator: str) -> tuple[DerivationStep, ...]:
 
 _TITLES = {
     "mean_sq_mu": "Drift of the fitted mean",
-    "mean_trace": "The fitted covariance keeps its expected trace",
+    "mean_trace": "Expected trace of the fitted covariance",
     "mean_trace_sq": r"Second moment of the covariance: $E\operatorname{tr}\Sigma_g^2$",
     "mean_sq_trace": r"Second moment of the covariance: $E(\operatorname{tr}\Sigma_g)^2$",
     "mean_logdet": r"Exact collapse: the drift of $\log\det\Sigma_g$",
     "var_logdet": r"Spread of $\log\det\Sigma_g$",
+    "mean_det_ratio": r"$E\det\Sigma_g \to 0$",
+}
+_UNBIASED_TITLES = {
+    "mean_trace": r"The fitted covariance keeps its expectation, $E\Sigma_g = \Sigma_0$",
     "mean_det_ratio": r"$E\det\Sigma_g \to 0$ although $E\Sigma_g = \Sigma_0$",
 }
 
@@ -344,7 +349,8 @@ def derived_claim(quantity: str, estimator: str = "unbiased") -> Claim:
     """The exact claim for one quantity and estimator."""
     return Claim(
         id=claim_id(quantity, estimator),
-        title=f"{_TITLES[quantity]} ({estimator} estimator)",
+        title=f"{(_UNBIASED_TITLES if estimator == 'unbiased' else {}).get(quantity, _TITLES[quantity])} "
+              f"({estimator} estimator)",
         model=NAME,
         quantity=quantity,
         estimator=estimator,
@@ -372,6 +378,7 @@ def derived_claim(quantity: str, estimator: str = "unbiased") -> Claim:
 
 
 def _w2_statement(estimator: str, general: bool) -> sp.Expr:
+    """The order-2 series in power sums p_r = sum_i M_i^-r, each coefficient factored."""
     i = sp.Symbol("i", integer=True, nonnegative=True)
     p = {r: sp.Sum(S.Mi[i] ** (-r), (i, 0, S.g - 1)) for r in (1, 2)}
     if general:
@@ -381,11 +388,14 @@ def _w2_statement(estimator: str, general: bool) -> sp.Expr:
         _invariant_relations()  # a_2, b_2 and q in terms of S_Sigma and k_3, checked
         sub = {p1: S.T1, a2: -S.T1 / 4, b2: -S.T1 / 4 - s_sym / 2, q: 3 * k_sym, k3: k_sym, pi4: pi_sym}
         coeffs = {a: sp.expand(f.subs(sub)) for a, f in forms.items()}
+        scale = sp.Integer(1)
     else:
-        coeffs = {a: c * _w2_sigma2 for a, c in S.w2_series_identity(estimator).items()}
+        coeffs = S.w2_series_identity(estimator)
+        scale = _w2_sigma2
     # sum_{i<j} 1/(M_i M_j) = (p_1^2 - p_2)/2
-    return sp.collect(sp.expand(coeffs[(1,)] * p[1] + coeffs[(2,)] * p[2] + coeffs[(1, 1)] * (p[1] ** 2 - p[2]) / 2),
-                      [p[1], p[2]], evaluate=True)
+    c1, c2, c11 = coeffs[(1,)], sp.expand(coeffs[(2,)] - coeffs[(1, 1)] / 2), sp.expand(coeffs[(1, 1)] / 2)
+    tidy = sp.factor if not general else (lambda e: e)
+    return sp.Add(*(tidy(scale * c) * term for c, term in ((c1, p[1]), (c2, p[2]), (c11, p[1] ** 2))), evaluate=False)
 
 
 _w2_sigma2 = sp.Symbol("sigma", positive=True) ** 2
@@ -589,7 +599,8 @@ _W2_GENERAL = (
 def _w2_general_text() -> str:
     rel = _invariant_relations()
     return (_W2_GENERAL + rf"; for $\Sigma_0 = I_d$: $S_\Sigma = {sp.latex(rel['S'])}$, "
-            rf"$\kappa_3 = {sp.latex(rel['k3'])}$, $\pi_4 = {sp.latex(rel['pi4'])}$")
+            rf"$\kappa_3 = {sp.latex(rel['k3'])}$, $\pi_4 = {sp.latex(rel['pi4'])}$ (the first-order coefficient, "
+            r"$\frac54\operatorname{tr}\Sigma_0 + \frac12 S_\Sigma$, is the same for both estimators)")
 
 
 @functools.lru_cache(maxsize=None)
@@ -601,8 +612,6 @@ def w2_claim(estimator: str = "unbiased", general: bool = False) -> Claim:
     params = _mc_params(estimator, W2_SIZES, MC_DIM, MC_EIGENVALUES if general else None)
     shown = (r"the Monte Carlo check is for $d = 3$, $\Sigma_0 = \mathrm{diag}(1, 2, 3)$" if general else
              r"$\Sigma_0 = \sigma^2 I_d$; the Monte Carlo check is for $d = 3$, $\sigma = 1$")
-    leading = (r"the leading term, $\bigl(\frac54\operatorname{tr}\Sigma_0 + \frac12 S_\Sigma\bigr)\sum_i M_i^{-1}$, is "
-               r"the same for both estimators")
     return Claim(
         id=claim_id("mean_w2sq", estimator).replace("mean-w2sq", "mean-w2sq" + suffix),
         title=f"{title} ({estimator} estimator)",
@@ -612,7 +621,7 @@ def w2_claim(estimator: str = "unbiased", general: bool = False) -> Claim:
         lhs_latex=S.latex_name("mean_w2sq"),
         statement=_w2_statement(estimator, general),
         assumptions=(*ASSUMPTIONS, _ESTIMATOR_TEXT[estimator], _W2_ASSUMPTION,
-                     *((_w2_general_text(), leading) if general else ()), shown),
+                     *((_w2_general_text(),) if general else ()), shown),
         steps=(_d1_series_step(estimator), _remainder_step(estimator), _moments_step(), _taylor_step()),
         series_order=2,
         exact_value=_w2_value(2),
