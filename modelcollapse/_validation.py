@@ -175,3 +175,41 @@ def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ParameterError(f"{name} must be one of {', '.join(choices)} (got {value!r})")
     return str(value)
+
+
+SCHEMES = ("replace", "accumulate", "accumulate-subsample", "mix")
+"""Data regimes of the 1D Gaussian: replace the data each generation; accumulate every sample; accumulate and
+fit on a subsample of ``M_i`` points of the pool; mix ``real`` fresh real points into each sample."""
+
+
+def check_regime(sizes: Sequence[int], estimator: str, scheme: object, real: object) -> tuple[str, int]:
+    """Validate a data regime against a schedule: ``(scheme, real)``.
+
+    ``real`` (the fresh real points per sample) belongs to ``scheme="mix"``: ``0 <= real <= M_i`` for every
+    sample ``i >= 1`` (sample 0 is all real).  Every scheme but ``replace`` needs ``M_i >= 2``.
+
+    >>> check_regime((10, 20), "unbiased", "mix", 5)
+    ('mix', 5)
+    >>> check_regime((10, 4), "unbiased", "mix", 5)
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: real must be an integer between 0 and every sample size M_i, i >= 1 (got real=5 > sizes[1]=4)
+    >>> check_regime((10,), "unbiased", "replace", 3)
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: real must be 0 unless scheme is mix (got real=3 with scheme replace)
+    """
+    scheme = check_choice("scheme", scheme, SCHEMES)
+    real = check_integer("real", real, minimum=0)
+    if scheme != "mix" and real != 0:
+        raise ParameterError(f"real must be 0 unless scheme is mix (got real={real} with scheme {scheme})")
+    if scheme != "replace":
+        for i, m in enumerate(sizes):
+            if m < 2:
+                raise ParameterError(f"sizes[{i}] must be an integer >= 2 for scheme {scheme} (got {m})")
+    for i, m in enumerate(sizes[1:], 1):
+        if real > m:
+            raise ParameterError(
+                f"real must be an integer between 0 and every sample size M_i, i >= 1 (got real={real} > sizes[{i}]={m})"
+            )
+    return scheme, real

@@ -317,7 +317,10 @@ class Figure:
     * ``"spread"``: ``quantities = (mean, variance)``: exact mean +- one standard deviation, Monte Carlo;
     * ``"paths"``: ``quantities = (path statistic, exact mean quantity)``: individual chains from the
       model's ``simulate(..., trajectories=True)`` (``result.paths()[statistic]``), their 5--95 % band and
-      the exact mean.
+      the exact mean;
+    * ``"compare"``: ``quantities = (quantity,)`` and ``vary = (parameter, values)``: the exact curve and
+      the Monte Carlo estimate +- 2 s.e. of one quantity for each value of one parameter (the others as
+      given), in one panel.
     """
 
     name: str
@@ -326,6 +329,8 @@ class Figure:
     kind: str = "values"
     log: bool = False
     ylabel: str = ""
+    vary: tuple[Any, ...] = ()
+    """``"compare"`` figures: ``(parameter name, (value, ...))``."""
 
 
 @dataclass(frozen=True)
@@ -506,4 +511,6 @@ def get_model(name: str) -> Model:
 
 # One line per model ------------------------------------------------------------------------------------------
 register("modelcollapse.proofs.gaussian1d:MODEL", name="gaussian1d")
+register("modelcollapse.proofs.categorical:MODEL", name="categorical")
+register("modelcollapse.proofs.regression:MODEL", name="regression")
 register("modelcollapse.proofs.gaussiannd:MODEL", name="gaussiannd")

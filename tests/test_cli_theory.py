@@ -93,8 +93,7 @@ def test_bad_input_one_line_exit_2(capsys, argv, message):
 
 def test_unknown_model(capsys):
     code, _, err = run(capsys, "theory", "gaussian7d", "--sizes", "10")
-    assert code == 2 and err.count("\n") == 1 and "model must be one of gaussian1d, " in err
-    assert "(got 'gaussian7d')" in err
+    assert code == 2 and "model must be one of gaussian1d" in err and "(got 'gaussian7d')" in err and err.count("\n") == 1
 
 
 def test_argparse_errors_are_one_line():

@@ -60,7 +60,7 @@ def test_citation_accepts_claims_results_and_reports(report):
     buf = io.StringIO()
     assert citation(get_claim("gaussian1d-var-x"), file=buf) == buf.getvalue()
     assert cited_keys(report) == cited_keys(*report.results) == ("shumailov2024curse", "shumailov2024nature")
-    assert cited_keys() == ("shumailov2024curse", "shumailov2024nature")  # every registered claim
+    assert {"shumailov2024curse", "shumailov2024nature"} <= set(cited_keys())  # every registered claim
     with pytest.raises(TypeError, match="citation\\(\\) takes claim ids"):
         citation(3.5, file=None)
     with pytest.raises(modelcollapse.ParameterError, match="claim must be one of the registered ids"):

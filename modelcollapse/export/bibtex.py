@@ -81,6 +81,14 @@ ENTRIES: dict[str, tuple[str, dict[str, str]]] = {
         "primaryclass": "cs.LG",
         "note": "arXiv:2404.05090",
     }),
+    "suresh2024": ("misc", {
+        "author": "Suresh, Ananda Theertha and Thangaraj, Andrew and Khandavally, Aditya Nanda Kishore",
+        "title": "Rate of Model Collapse in Recursive Training",
+        "year": "2024",
+        "eprint": "2412.17646",
+        "archiveprefix": "arXiv",
+        "note": "AISTATS 2025",
+    }),
     "borji2024": ("misc", {
         "author": "Borji, Ali",
         "title": (

@@ -225,14 +225,42 @@ def _paths(plt: Any, spec: Model, data: FigureData, fig_spec: Figure) -> Any:
     return fig
 
 
-_DRAW = {"values": _values, "spread": _spread, "paths": _paths}
+def _compare(plt: Any, spec: Model, data: dict[Any, FigureData], fig_spec: Figure) -> Any:
+    (q,) = fig_spec.quantities
+    name = fig_spec.vary[0]
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    colors = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+    for n, (value, d) in enumerate(data.items()):
+        color = colors[n % len(colors)]
+        x, est, se = d.generations, d.estimate[q], d.stderr[q]
+        ax.fill_between(x, est - 2 * se, est + 2 * se, color=color, alpha=0.25, linewidth=0,
+                        label=f"{name} {value}: Monte Carlo $\\pm 2$ s.e. ({d.chains:,} chains)")
+        if np.isfinite(d.exact[q]).any():
+            ax.plot(x, d.exact[q], color=color, linewidth=1.4, label=f"{name} {value}: exact")
+    if fig_spec.log:
+        ax.set_yscale("log")
+    first = next(iter(data.values()))
+    ax.set_xlabel("generation $g$ (number of refits)")
+    ax.set_ylabel(fig_spec.ylabel or _label(spec, q))
+    ax.set_title(f"{fig_spec.title}\n({_caption_tail(spec, first, skip=(name,))})", fontsize=9)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
-def _caption_tail(spec: Model, data: FigureData) -> str:
+_DRAW = {"values": _values, "spread": _spread, "paths": _paths, "compare": _compare}
+
+
+def _caption_tail(spec: Model, data: FigureData, skip: tuple[str, ...] = ()) -> str:
+    """The parameters of a figure (those set, ``skip`` left out) and its seed, wrapped to the figure's width."""
+    import textwrap
+
     from ..sweep import value_text
 
-    shown = ", ".join(f"{p.name} {value_text(data.params[p.name])}" for p in spec.parameters)
-    return f"{shown}, seed {data.seed}"
+    shown = ", ".join(f"{p.name} {value_text(data.params[p.name])}" for p in spec.parameters
+                      if data.params.get(p.name) is not None and p.name not in skip)
+    return "\n".join(textwrap.wrap(f"{shown}, seed {data.seed}", 90))
 
 
 def plot_model(
@@ -256,6 +284,13 @@ def plot_model(
     if not spec.figures:
         raise ParameterError(f"model {spec.name} declares no figures")
     data = figure_data(spec, params, chains=chains, seed=seed, order=order)
+    variants: dict[str, dict[Any, FigureData]] = {}
+    for fig_spec in spec.figures:
+        if fig_spec.kind == "compare":
+            name, values = fig_spec.vary
+            variants[fig_spec.name] = {
+                v: figure_data(spec, {**data.params, name: v}, chains=chains, seed=seed, order=order) for v in values
+            }
     plt = _pyplot()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
@@ -264,7 +299,7 @@ def plot_model(
     paths = []
     with plt.rc_context({"svg.hashsalt": "modelcollapse"}):
         for fig_spec in spec.figures:
-            fig = _DRAW[fig_spec.kind](plt, spec, data, fig_spec)
+            fig = _DRAW[fig_spec.kind](plt, spec, variants.get(fig_spec.name, data), fig_spec)
             path = root / f"{fig_spec.name}.{fmt}"
             fig.savefig(path, format=fmt, dpi=150, metadata=metadata)
             plt.close(fig)

@@ -26,7 +26,7 @@ __all__ = [
     "summarize",
 ]
 
-STATISTICS = ("x", "sigma", "sigma2", "sigma4", "log_sigma2", "w2sq")
+STATISTICS = ("x", "mu2", "sigma", "sigma2", "sigma4", "log_sigma2", "w2sq")
 """Names of the per-chain statistics returned by :func:`chain_statistics`, in a fixed order."""
 
 
@@ -326,6 +326,7 @@ def chain_statistics(
     key           value per chain
     ============  ====================================================================
     ``x``         :math:`m^2 + v = E[(X^g - \mu)^2 \mid \mu_g, \sigma_g] / \sigma^2`
+    ``mu2``       :math:`m^2 = (\mu_g - \mu)^2/\sigma^2` (its mean is :math:`\operatorname{Var}\mu_g/\sigma^2`)
     ``sigma``     :math:`\sqrt v = \sigma_g / \sigma`
     ``sigma2``    :math:`v`
     ``sigma4``    :math:`v^2`
@@ -375,6 +376,7 @@ def chain_statistics(
         dev += m2
         return {
             "x": m2 + v,
+            "mu2": m2,
             "sigma": sd,
             "sigma2": np.array(v),  # a copy: never alias the caller's array
             "sigma4": v * v,

@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from modelcollapse._validation import (
+    SCHEMES,
     ParameterError,
     check_choice,
     check_estimator,
+    check_regime,
     check_integer,
     check_positive,
     check_sizes,
@@ -90,13 +92,19 @@ class _Params:
     mu: float
     record_all: bool
     trajectories: bool
+    scheme: str = "replace"
+    real: int = 0
 
     @property
     def collapse_generation(self) -> int | None:
         """First generation with :math:`\\sigma = 0` exactly (an mle fit of one point), if any."""
-        if self.estimator == "mle" and 1 in self.sizes:
+        if self.scheme == "replace" and self.estimator == "mle" and 1 in self.sizes:
             return self.sizes.index(1) + 1
         return None
+
+    def divisor(self, n: int) -> int:
+        """The variance divisor of a fit on ``n`` points."""
+        return n - 1 if self.estimator == "unbiased" else n
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +187,163 @@ def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
     return _Partial(n, tuple(summaries), paths)
 
 
+class _Recorder:
+    """Collects the summaries (and trajectory columns) of the recorded generations of one chunk."""
+
+    def __init__(self, p: _Params, n: int) -> None:
+        self.p = p
+        self.summaries: list[dict[str, MomentSummary]] = []
+        g = len(p.sizes)
+        self.path_m = np.zeros((n, g + 1)) if p.trajectories else None
+        self.path_v = np.ones((n, g + 1)) if p.trajectories else None
+
+    def record(self, gen: int, m: np.ndarray, v: np.ndarray) -> None:
+        """``m``, ``v``: fitted mean and variance after fit ``gen``, in units of sigma."""
+        if self.path_m is not None:
+            self.path_m[:, gen] = m
+            self.path_v[:, gen] = v
+        if gen == len(self.p.sizes) or self.p.record_all:
+            self.summaries.append(_summarize_generation(self.p, gen, m, v))
+
+    def partial(self, n: int) -> _Partial:
+        paths = ()
+        if self.path_m is not None:
+            p = self.p
+            paths = ((p.mu + p.sigma * self.path_m, p.sigma * np.sqrt(self.path_v)),)
+        return _Partial(n, tuple(self.summaries), paths)
+
+
+def _first_fit(p: _Params, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fit 1 of every scheme: the M_0 real points (Cochran), units of sigma."""
+    M = p.sizes[0]
+    m = rng.standard_normal(n) / math.sqrt(M)
+    v = 2.0 * rng.standard_gamma(0.5 * (M - 1), size=n) / p.divisor(M)
+    return m, v
+
+
+def _accumulate_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
+    r"""Exact sampler of ``accumulate``: the pool's mean and sum of squares are sufficient.
+
+    Fit :math:`i+1` uses all :math:`N_i = M_0 + \dots + M_i` points.  Adding :math:`M_i` points drawn from
+    :math:`N(\mu_i, \sigma_i^2)` to the :math:`N_{i-1}` points behind fit :math:`i` (whose mean is
+    :math:`\mu_i` and sum of squares :math:`D(N_{i-1})\sigma_i^2`) gives, with one normal :math:`Z` (the
+    new batch's mean) and one chi-square (its sum of squares),
+
+    .. math::  \mu_{i+1} = \mu_i + \frac{\sqrt{M_i}}{N_i}\sigma_i Z, \qquad
+               \sigma_{i+1}^2 = \sigma_i^2\,\frac{D(N_{i-1}) + \chi^2_{M_i-1} + (N_{i-1}/N_i) Z^2}{D(N_i)}.
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    rec = _Recorder(p, n)
+    with np.errstate(all="ignore"):
+        m, v = _first_fit(p, rng, n)
+        rec.record(1, m, v)
+        pooled = p.sizes[0]
+        z = np.empty(n)
+        gam = np.empty(n)
+        for i, M in enumerate(p.sizes[1:], 1):
+            total = pooled + M
+            rng.standard_normal(out=z)
+            rng.standard_gamma(0.5 * (M - 1), out=gam)
+            scale = np.sqrt(v) * (math.sqrt(M) / total)
+            m = m + scale * z
+            z *= z
+            v = v * (p.divisor(pooled) + 2.0 * gam + (pooled / total) * z) / p.divisor(total)
+            pooled = total
+            rec.record(i + 1, m, v)
+    return rec.partial(n)
+
+
+def _mix_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
+    r"""Exact sampler of ``mix``: sample :math:`i \ge 1` has :math:`R` fresh real points and :math:`M_i - R`
+    from fit :math:`i`.  With the two groups' means and sums of squares (independent),
+
+    .. math::  \mu_{i+1} = \frac{R\,\bar r + (M_i - R)\,\bar s}{M_i}, \qquad
+               D_i\,\sigma_{i+1}^2 = \chi^2_{R-1} + \sigma_i^2\chi^2_{M_i-R-1}
+               + \frac{R (M_i - R)}{M_i} (\bar r - \bar s)^2,
+
+    :math:`\bar r \sim N(\mu, \sigma^2/R)`, :math:`\bar s \sim N(\mu_i, \sigma_i^2/(M_i - R))`: two normals and two
+    chi-squares per chain and generation.
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    rec = _Recorder(p, n)
+    R = p.real
+    with np.errstate(all="ignore"):
+        m, v = _first_fit(p, rng, n)
+        rec.record(1, m, v)
+        for i, M in enumerate(p.sizes[1:], 1):
+            S = M - R  # synthetic points
+            ss = np.zeros(n)
+            mean = np.zeros(n)
+            r_bar = s_bar = 0.0
+            if R:
+                r_bar = rng.standard_normal(n) / math.sqrt(R)
+                if R > 1:
+                    ss += 2.0 * rng.standard_gamma(0.5 * (R - 1), size=n)
+                mean += R * r_bar
+            if S:
+                s_bar = m + np.sqrt(v / S) * rng.standard_normal(n)
+                if S > 1:
+                    ss += v * (2.0 * rng.standard_gamma(0.5 * (S - 1), size=n))
+                mean += S * s_bar
+            if R and S:
+                ss += (R * S / M) * (r_bar - s_bar) ** 2
+            m, v = mean / M, ss / p.divisor(M)
+            rec.record(i + 1, m, v)
+    return rec.partial(n)
+
+
+_POOL_FLOATS = 1 << 22
+"""Pool entries (float64) one block of chains of a point-keeping sampler holds at once (32 MiB)."""
+
+
+def _pool_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
+    r"""Point-keeping sampler: every chain keeps its pool of points and refits on the training set.
+
+    ``accumulate``: fit :math:`i+1` uses the whole pool (:math:`N_i` points); ``accumulate-subsample``: a
+    uniform subsample of :math:`M_i` of them without replacement (random keys, ``argpartition``);
+    ``replace``/``mix``: the newest sample only.  For ``accumulate-subsample`` this is also the exact
+    sampler: subsamples of one pool overlap across generations, so no fixed set of summaries of the pool is
+    sufficient and the points themselves are the state (:math:`O(N_i)` work per chain and generation).
+    Chains run in blocks so that a block's pool stays below :data:`_POOL_FLOATS` entries.
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    sizes = p.sizes
+    total = sum(sizes)
+    block = max(1, min(n, _POOL_FLOATS // total))
+    ddof = 1 if p.estimator == "unbiased" else 0
+    parts = []
+    for start in range(0, n, block):
+        b = min(block, n - start)
+        rec = _Recorder(p, b)
+        pool = np.empty((b, total))
+        pool[:, : sizes[0]] = rng.standard_normal((b, sizes[0]))  # the real points, units of sigma
+        filled = sizes[0]
+        train = pool[:, :filled]
+        m, v = train.mean(axis=1), train.var(axis=1, ddof=ddof)
+        rec.record(1, m, v)
+        for i, M in enumerate(sizes[1:], 1):
+            R = p.real if p.scheme == "mix" else 0
+            new = pool[:, filled : filled + M]
+            new[:, : M - R] = m[:, None] + np.sqrt(v)[:, None] * rng.standard_normal((b, M - R))
+            new[:, M - R :] = rng.standard_normal((b, R))
+            filled += M
+            if p.scheme == "accumulate":
+                train = pool[:, :filled]
+            elif p.scheme == "accumulate-subsample":
+                keys = rng.random((b, filled))
+                pick = np.argpartition(keys, M - 1, axis=1)[:, :M] if M < filled else np.argsort(keys, axis=1)
+                train = np.take_along_axis(pool[:, :filled], pick, axis=1)
+            else:
+                train = new
+            m, v = train.mean(axis=1), train.var(axis=1, ddof=ddof)
+            rec.record(i + 1, m, v)
+        parts.append(rec.partial(b))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.merge(part)
+    return out
+
+
 def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
     """Brute-force sampler: draw the ``M_i`` points of every chain from ``N(mu_i, sigma_i^2)`` and refit.
 
@@ -223,7 +388,17 @@ def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
     return _Partial(n, tuple(summaries), paths)
 
 
-_JOBS = {"exact": _exact_chunk, "brute": _brute_chunk}
+_JOBS = {
+    ("exact", "replace"): _exact_chunk,
+    ("brute", "replace"): _brute_chunk,
+    ("exact", "accumulate"): _accumulate_chunk,
+    ("brute", "accumulate"): _pool_chunk,
+    ("exact", "accumulate-subsample"): _pool_chunk,
+    ("brute", "accumulate-subsample"): _pool_chunk,
+    ("exact", "mix"): _mix_chunk,
+    ("brute", "mix"): _pool_chunk,
+}
+"""The chunk job of each (sampler, scheme)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +533,7 @@ def _log_moments(s: dict[str, MomentSummary]) -> tuple[Estimate, Estimate]:
 
 _ESTIMATES: dict[str, Callable[[dict[str, MomentSummary]], Estimate]] = {
     "var_x": lambda s: s["x"].mean(),
+    "var_mu": lambda s: s["mu2"].mean(),
     "mean_sigma": lambda s: s["sigma"].mean(),
     "mean_sigma2": lambda s: s["sigma2"].mean(),
     "mean_sigma4": lambda s: s["sigma4"].mean(),
@@ -384,6 +560,8 @@ def simulate(
     sampler: str = "exact",
     estimator: str = "unbiased",
     sigma: float = 1.0,
+    scheme: str = "replace",
+    real: int = 0,
     mu: float = 0.0,
     chunk_size: int | None = None,
     record: str = "final",
@@ -477,6 +655,7 @@ def simulate(
     """
     estimator = check_estimator(estimator)
     sizes_t = check_sizes(sizes, estimator)
+    scheme, real = check_regime(sizes_t, estimator, scheme, real)
     chains_i = check_integer("chains", chains, minimum=2)
     sampler = check_choice("sampler", sampler, SAMPLERS)
     record = check_choice("record", record, RECORDS)
@@ -492,9 +671,9 @@ def simulate(
             f"(got {chains_i} * {len(sizes_t) + 1} = {chains_i * (len(sizes_t) + 1)})"
         )
     root = as_seed_sequence(seed)
-    params = _Params(sizes_t, sampler, estimator, sigma_f, mu_f, record == "all", bool(trajectories))
+    params = _Params(sizes_t, sampler, estimator, sigma_f, mu_f, record == "all", bool(trajectories), scheme, real)
     part: _Partial = run_chunks(
-        _JOBS[sampler], params, chains_i, chunk, root, executor=executor, workers=workers, progress=progress
+        _JOBS[sampler, scheme], params, chains_i, chunk, root, executor=executor, workers=workers, progress=progress
     )
     gens = range(1, len(sizes_t) + 1) if record == "all" else (len(sizes_t),)
     paths = None

@@ -21,7 +21,7 @@ import sympy as sp
 
 from ..symbolic.series import QuasiSymmetricSeries
 
-__all__ = ["Claim", "DerivationStep", "PublishedForm", "StepCheck"]
+__all__ = ["RELATIONS", "Claim", "DerivationStep", "PublishedForm", "StepCheck"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,22 +117,65 @@ def _numeric(expr: sp.Expr, point: Mapping[sp.Symbol, Any]) -> mpmath.mpf:
     return mpmath.mpf(str(value)) if value.is_real else mpmath.mpc(complex(value))
 
 
+RELATIONS = ("=", "<=", ">=")
+"""How a published value relates to the exact quantity: ``exact <relation> published``."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class PublishedForm:
-    """A formula as published: its truncated series and the remainder order it states."""
+    """A formula as published: either its truncated 1/M series and the remainder order it states, or
+    (``value``) a closed form or a bound evaluated at the model's parameters.
+
+    A *value* form is judged exactly, at the parameter points ``probes`` (changes to the claim's
+    parameters): ``exact`` / ``refuted`` for ``relation="="``, ``bound holds`` / ``refuted`` for a bound
+    (``relation="<="``: the exact quantity is at most the published value; ``">="``: at least).  Points
+    ``beyond`` the statement's assumptions are compared and reported too, without deciding the verdict
+    (``exact in scope`` / ``bound holds in scope`` when one of them fails).
+    """
 
     source: str
     """Where it is printed, e.g. "Shumailov et al. (2024), Nature 631, Methods, 1D Gaussian"."""
     text: str
     """The statement in words, as we read it."""
-    series: QuasiSymmetricSeries
+    series: QuasiSymmetricSeries | None = None
     """The published expansion (in units of sigma), as a quasi-symmetric series in 1/M_i."""
-    remainder_order: int
+    remainder_order: int | None = None
     """The stated remainder is O(M^-remainder_order)."""
+    value: Callable[[Mapping[str, Any], int], Any] | None = None
+    """``(params, dps) -> value``: the published right side at model parameters (a value form)."""
+    relation: str = "="
+    """One of :data:`RELATIONS`: ``exact <relation> published`` is what the publication states."""
+    latex: str = ""
+    """The published right side in LaTeX (value forms; the appendix prints it)."""
+    probes: tuple[Mapping[str, Any], ...] = ()
+    """Value forms: the parameter changes at which the verdict is decided (exactly, at 50 digits)."""
+    beyond: tuple[Mapping[str, Any], ...] = ()
+    """Value forms: parameter changes outside the stated assumptions, compared and reported only."""
+    tolerance: float = 1e-25
+    """Value forms: relative slack of the comparison (the precision of the claim's exact values)."""
     reading: str = ""
     """How an ambiguous printed formula was read (e.g. ordered vs unordered pairs)."""
-    alternatives: Mapping[str, QuasiSymmetricSeries] = field(default_factory=dict)
-    """Other readings of the printed formula, checked too."""
+    alternatives: Mapping[str, Any] = field(default_factory=dict)
+    """Other readings of the printed formula, checked too: series for an expansion, ``(params, dps) ->
+    value`` callables for a value form (judged at the probes; their z-score at the evidence parameters)."""
+
+    def __post_init__(self) -> None:
+        if (self.series is None) == (self.value is None):
+            raise ValueError("a published form needs exactly one of series (with remainder_order) or value")
+        if self.series is not None and self.remainder_order is None:
+            raise ValueError("a published series needs its remainder_order")
+        if self.relation not in RELATIONS:
+            raise ValueError(f"relation must be one of {', '.join(RELATIONS)} (got {self.relation!r})")
+        if self.value is not None and not self.probes:
+            raise ValueError("a published value form needs probes (parameter points of the verdict)")
+
+    def evaluate(self, params: Mapping[str, Any], series_variable: str = "sizes", dps: int = 30) -> mpmath.mpf:
+        """The published right side at ``params``: the series at ``params[series_variable]``, or the value."""
+        if self.value is not None:
+            with mpmath.workdps(dps):
+                return mpmath.mpf(self.value(params, dps))
+        assert self.series is not None
+        return self.series.evaluate(list(params[series_variable]), dps)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,6 +227,8 @@ class Claim:
     """Abbreviation for LaTeX: ``statement -> (shorter expression, [(name, definition)])``."""
     estimator: str = ""
     notes: str = ""
+    scope: str = ""
+    """Where the exact form holds, as the appendix's theorem states it (default: every ``g`` and all sizes)."""
     exact: bool = True
     """``False`` for a quantity without a closed form: :attr:`statement` is then the series to
     :attr:`series_order` (the remainder is O(M^-(series_order+1))), :attr:`exact_value` returns that series, and

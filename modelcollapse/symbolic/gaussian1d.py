@@ -648,3 +648,60 @@ def theory(
             )
         )
     return out if record == "all" else out[0]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Data regimes: accumulate, accumulate-subsample, mix (fresh real data)
+
+P = sp.Symbol("P", positive=True, integer=True)
+"""Points behind the current fit (the pool it was made from) in ``accumulate``: :math:`N_{i-1}`."""
+R = sp.Symbol("R", nonnegative=True, integer=True)
+"""Fresh real points per sample in ``mix``."""
+
+
+def _divisor(n: sp.Expr, estimator: str) -> sp.Expr:
+    return n - 1 if estimator == "unbiased" else n
+
+
+@functools.lru_cache(maxsize=None)
+def regime_transition(a: int, k: int, estimator: str, scheme: str) -> dict[tuple[int, int], sp.Expr]:
+    r"""One step (fit :math:`i \to i+1`, :math:`i \ge 1`) of :math:`E[(\mu_i-\mu)^a\sigma_i^{2k}]` in a data regime.
+
+    Returns ``{(a', b'): c}`` with :math:`m_{a,2k}(i+1) = \sum c\, m_{a',b'}(i)`, the coefficients rational in
+    the step symbols: ``M`` (sample size :math:`M_i`), ``P`` (pool size :math:`N_{i-1}`, accumulate), ``R``
+    (real points, mix) and ``sigma``.  Derived by the expectation engine from the exact one-step law:
+
+    * ``accumulate``: with :math:`N = P + M`, one normal :math:`Z` (the new batch's mean) and
+      :math:`V \sim \chi^2_{M-1}` (its sum of squares),
+      :math:`\mu' = \mu_i + \sigma_i\sqrt{M} Z/N`, :math:`D(N)\,\sigma'^2 = \sigma_i^2 (D(P) + V + (P/N) Z^2)`;
+    * ``mix``: with :math:`S = M - R` synthetic points, normals :math:`Z_r, Z_s` and
+      :math:`V_r \sim \chi^2_{R-1}`, :math:`V_s \sim \chi^2_{S-1}`,
+      :math:`M\mu' = M\mu + \sqrt R\,\sigma Z_r + S(\mu_i - \mu) + \sqrt S\,\sigma_i Z_s` and
+      :math:`D(M)\sigma'^2 = \sigma^2 V_r + \sigma_i^2 V_s + (RS/M)(\sigma Z_r/\sqrt R - (\mu_i-\mu) - \sigma_i Z_s/\sqrt S)^2`.
+      The coefficients are polynomials in ``R`` valid for every :math:`0 \le R \le M` (``R = 0`` is ``replace``).
+
+    Only even powers of :math:`\sigma_i` close: :math:`\sigma'^2` is a sum, so :math:`E\,\sigma'` has no
+    polynomial form; quantities that need odd powers have no closed form in these regimes.
+
+    >>> regime_transition(0, 1, "unbiased", "mix")
+    {(0, 0): R*sigma**2/M, (0, 2): (M - R)/M, (2, 0): R*(M - R)/(M*(M - 1))}
+    """
+    estimator = check_estimator(estimator)
+    Z, Zr = sp.Symbol("Z", real=True), sp.Symbol("Z_r", real=True)
+    V, Vr = sp.Symbol("V", positive=True), sp.Symbol("V_r", positive=True)
+    if scheme == "accumulate":
+        N = P + M
+        new_d = _d + _s * sp.sqrt(M) / N * Z
+        new_v = _s**2 * (_divisor(P, estimator) + V + P / N * Z**2) / _divisor(N, estimator)
+        law = {Z: StandardNormal(), V: ChiSquare(M - 1, 1)}
+    elif scheme == "mix":
+        S = M - R
+        new_d = (sp.sqrt(R) * sigma * Zr + S * _d + sp.sqrt(S) * _s * Z) / M
+        between = sigma * Zr / sp.sqrt(R) - _d - _s * Z / sp.sqrt(S)
+        new_v = (sigma**2 * Vr + _s**2 * V + R * S / M * between**2) / _divisor(M, estimator)
+        law = {Z: StandardNormal(), Zr: StandardNormal(), V: ChiSquare(S - 1, 1), Vr: ChiSquare(R - 1, 1)}
+    else:
+        raise ParameterError(f"scheme must be accumulate or mix for a regime transition (got {scheme!r})")
+    value = expectation(sp.expand(new_d**a * new_v**k), law)
+    poly = sp.Poly(sp.expand(value), _d, _s)
+    return {mon: sp.factor(sp.cancel(c)) for mon, c in sorted(poly.terms())}
