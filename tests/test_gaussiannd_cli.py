@@ -99,7 +99,8 @@ def test_plot_writes_every_declared_figure(tmp_path, capsys):
                          "--chains", "400")
     assert code == 0, err
     names = [p.rsplit("/", 1)[-1] for p in out.split()]
-    assert names == ["logdet.png", "det.png", "second_moments.png", "w2.png", "logdet_paths.png", "lambda_min_paths.png"]
+    assert names == ["logdet.png", "det.png", "det_by_estimator.png", "second_moments.png", "w2.png",
+                     "logdet_paths.png", "lambda_min_paths.png"]
 
 
 def test_models_lists_the_model(capsys):

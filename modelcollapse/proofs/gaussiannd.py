@@ -803,6 +803,8 @@ MODEL = Model(
                ("mean_logdet", "var_logdet"), kind="spread", ylabel=r"$\log(\det\Sigma_g/\det\Sigma_0)$"),
         Figure("det", r"$E\det\Sigma_g/\det\Sigma_0$ collapses geometrically, although $E\Sigma_g = \Sigma_0$ "
                "(unbiased)", ("mean_det_ratio",), log=True),
+        Figure("det_by_estimator", r"$E\det\Sigma_g/\det\Sigma_0$ for both estimators", ("mean_det_ratio",),
+               kind="compare", vary=("estimator", ESTIMATORS), log=True),
         Figure("second_moments", r"$E\,\mathrm{tr}\,\Sigma_g$ and the second moments of the covariance (exact 2x2 "
                "recursion)", ("mean_trace", "mean_trace_sq", "mean_sq_trace")),
         Figure("w2", r"$E\,W_2^2$: the 1/M series (order $\leq 2$) against Monte Carlo", ("mean_w2sq",)),
