@@ -116,7 +116,7 @@ def test_singular_bartlett_factor_has_the_rank_of_the_sample():
     for sampler in N.SAMPLERS:
         p = N._Params((3,), 5, (1.0,) * 5, "unbiased", 0.1, sampler, False, True)
         part = N._JOBS[sampler](p, np.random.SeedSequence(4), 50)
-        assert np.all(part.paths[0]["lambda_min"][:, 1] < 1e-12)
+        assert np.all(part.pieces[0]["lambda_min"][:, 1] < 1e-12)
 
 
 @pytest.mark.parametrize("dim", [1, 2, 3, 5])

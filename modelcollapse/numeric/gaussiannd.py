@@ -36,7 +36,7 @@ from modelcollapse._validation import (
     check_positive,
     check_sizes,
 )
-from modelcollapse.numeric.estimators import Estimate, MomentSummary
+from modelcollapse.numeric.estimators import ChunkSummaries, Estimate, MomentSummary
 from modelcollapse.numeric.executors import as_seed_sequence, check_workers, run_chunks
 
 __all__ = ["ESTIMATE_KEYS", "SAMPLERS", "STATISTICS", "SimulationResult", "chain_statistics", "simulate"]
@@ -76,20 +76,6 @@ class _Params:
             if m <= self.dim:
                 return i + 1
         return None
-
-
-@dataclass(frozen=True, slots=True)
-class _Partial:
-    chains: int
-    summaries: tuple[dict[str, MomentSummary], ...]
-    paths: tuple[dict[str, np.ndarray], ...] = ()
-
-    def merge(self, other: _Partial) -> _Partial:
-        return _Partial(
-            self.chains + other.chains,
-            tuple({k: a[k].merge(b[k]) for k in a} for a, b in zip(self.summaries, other.summaries, strict=True)),
-            self.paths + other.paths,
-        )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -214,7 +200,7 @@ def _new_paths(p: _Params, n: int) -> dict[str, np.ndarray]:
 # the samplers
 
 
-def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
+def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> ChunkSummaries:
     """Bartlett sampler for ``n`` chains; the factor ``L`` is kept chains-last, shape ``(d, d, n)``."""
     rng = np.random.Generator(np.random.PCG64(seed))
     d = p.dim
@@ -273,10 +259,10 @@ def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
                     _paths_record(paths, gen, stats)
                 if gen == len(p.sizes) or p.record_all:
                     summaries.append(_summarize(p, gen, stats))
-    return _Partial(n, tuple(summaries), (paths,) if paths is not None else ())
+    return ChunkSummaries(n, tuple(summaries), (paths,) if paths is not None else ())
 
 
-def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
+def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> ChunkSummaries:
     """Brute-force sampler: draw the ``M_i`` points of every chain and refit mean and sample covariance."""
     rng = np.random.Generator(np.random.PCG64(seed))
     d = p.dim
@@ -320,7 +306,7 @@ def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
                     _paths_record(paths, gen, stats)
                 if gen == len(p.sizes) or p.record_all:
                     summaries.append(_summarize(p, gen, stats))
-    return _Partial(n, tuple(summaries), (paths,) if paths is not None else ())
+    return ChunkSummaries(n, tuple(summaries), (paths,) if paths is not None else ())
 
 
 _JOBS = {"exact": _exact_chunk, "brute": _brute_chunk}
@@ -530,13 +516,13 @@ def simulate(
         )
     root = as_seed_sequence(seed)
     params = _Params(sizes_t, dim_i, eig, estimator, eps_f, sampler, record == "all", bool(trajectories), rot)
-    part: _Partial = run_chunks(
+    part: ChunkSummaries = run_chunks(
         _JOBS[sampler], params, chains_i, chunk, root, executor=executor, workers=workers, progress=progress
     )
     gens = range(1, len(sizes_t) + 1) if record == "all" else (len(sizes_t),)
     paths = None
     if trajectories:
-        paths = {k: np.concatenate([piece[k] for piece in part.paths]) for k in part.paths[0]}
+        paths = {k: np.concatenate([piece[k] for piece in part.pieces]) for k in part.pieces[0]}
     entropy = root.entropy
     return SimulationResult(
         sizes=sizes_t,
