@@ -20,7 +20,6 @@ expansion at random matrices; their Monte Carlo check is made at sizes where the
 from __future__ import annotations
 
 import functools
-import itertools
 import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -527,18 +526,6 @@ def _taylor_step() -> DerivationStep:
         for b in range(a + 1):
             H[a, b] = H[b, a] = mpmath.mpf(rng.uniform(-1, 1))
 
-    def formula(k: int) -> mpmath.mpf:
-        # tr f(B + H) = sum_k (1/k) sum f'^{[k-1]}(b..) H..H; phi_k carries prod l^2, so H enters as H/(l_a l_b)
-        fn = sp.lambdify(S.phi(k)[0], S.phi(k)[1], modules="mpmath")
-        total = mpmath.mpf(0)
-        for idx in itertools.product(range(3), repeat=k):
-            prod = mpmath.mpf(1)
-            for r in range(k):
-                a, b = idx[r], idx[(r + 1) % k]
-                prod *= H[a, b] / (lam[a] * lam[b])
-            total += fn(*(lam[i] for i in idx)) * prod
-        return total / k
-
     def numeric(_point: Mapping) -> mpmath.mpf:
         with mpmath.workdps(40):
             B = mpmath.diag([v**2 for v in lam])
@@ -546,7 +533,7 @@ def _taylor_step() -> DerivationStep:
             return coeffs[3] + 10 * coeffs[4]
 
     with mpmath.workdps(40):
-        rhs = formula(3) + 10 * formula(4)
+        rhs = S.bures_taylor_term(3, lam, H) + 10 * S.bures_taylor_term(4, lam, H)
     return DerivationStep(
         description=(
             r"the expansion $\operatorname{tr}(B + H)^{1/2} = \sum_k \frac1k \sum_{i_1..i_k} f'^{[k-1]}(b_{i_1}, \dots, "

@@ -62,6 +62,7 @@ __all__ = [
     "SIMULATION_ONLY",
     "W2_MAX_ORDER",
     "bartlett",
+    "bures_taylor_term",
     "check_model",
     "evaluate",
     "exact",
@@ -842,6 +843,27 @@ def _phi_callable(k: int) -> Callable:
     num, den = sp.fraction(sp.together(expr))
     fnum, fden = sp.lambdify(ls, sp.expand(num), modules=[{}]), sp.lambdify(ls, sp.expand(den), modules=[{}])
     return lambda *v: Fraction(fnum(*v)) / Fraction(fden(*v))
+
+
+def bures_taylor_term(k: int, lam: Sequence, H: Any) -> mpmath.mpf:
+    r"""The order-``k`` term of :math:`\operatorname{tr}(B + H)^{1/2}`, :math:`B = \mathrm{diag}(\lambda)^2`, by the
+    Daleckii--Krein formula :math:`\frac1k \sum_{i_1..i_k} f'^{[k-1]}(b_{i_1}, \dots, b_{i_k}) H_{i_1 i_2}\cdots
+    H_{i_k i_1}` (mpmath; ``H`` a symmetric ``mpmath.matrix``).  O(d^k) work: for checks at small d.
+
+    >>> H = mpmath.matrix([[0, 1], [1, 0]])
+    >>> mpmath.nstr(bures_taylor_term(2, [1, 1], H), 6)  # tr(I + H)^{1/2} = sqrt(2) + 0: -(1/8) tr H^2
+    '-0.25'
+    """
+    fn = sp.lambdify(phi(k)[0], phi(k)[1], modules="mpmath")
+    lam = [mpmath.mpf(v) for v in lam]
+    total = mpmath.mpf(0)
+    for idx in itertools.product(range(len(lam)), repeat=k):
+        prod = mpmath.mpf(1)
+        for r in range(k):
+            a, b = idx[r], idx[(r + 1) % k]
+            prod *= H[a, b] / (lam[a] * lam[b])  # phi_k carries prod l^2: H_ab = l_a l_b (H_ab / (l_a l_b))
+        total += fn(*(lam[i] for i in idx)) * prod
+    return total / k
 
 
 def w2_invariants(eigenvalues: Sequence) -> dict[str, sp.Rational]:
