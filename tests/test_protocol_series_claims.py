@@ -58,3 +58,15 @@ def test_appendix_states_the_series_with_its_remainder():
     tex = appendix_tex([claim], {claim.id: Evidence(result, {"scale": "smoke", "seed": 1, "alpha": 1e-3, "checks": 1})})
     assert "no closed form is known" in tex and "statement is a series of order $1$" in tex
     assert "for every $g \\ge 0$" not in tex
+
+
+def test_long_summaries_are_split_into_tables_that_fit_a_page():
+    from modelcollapse.export.appendix import SUMMARY_ROWS
+
+    base = _series_only()
+    claims = [dataclasses.replace(base, id=f"toy-{n}") for n in range(SUMMARY_ROWS + 5)]
+    result = {"status": "holds", "ok": True, "steps": [], "series": None, "mc": {"z": 0.1, "chains": 10}}
+    run = {"scale": "smoke", "seed": 1, "alpha": 1e-3, "checks": 1}
+    tex = appendix_tex(claims, {c.id: Evidence({**result, "claim_id": c.id}, run) for c in claims})
+    summary = tex[tex.index(r"\section*{Summary}"):]
+    assert summary.count(r"\begin{tabular}{@{}llrrl@{}}") == 2 and summary.count(r"\texttt{toy-") == SUMMARY_ROWS + 5

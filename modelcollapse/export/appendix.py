@@ -658,6 +658,10 @@ def _cited(claims: Sequence[Claim]) -> list[str]:
     return sorted(keys)
 
 
+SUMMARY_ROWS = 40
+"""Rows of one summary table: a ``tabular`` cannot break across pages, so longer summaries are split."""
+
+
 def appendix_tex(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> str:
     """The complete appendix document (see the module docstring)."""
     runs = sorted({(str(e.run.get("scale")), str(e.run.get("seed"))) for e in evidence.values()})
@@ -720,13 +724,12 @@ def appendix_tex(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> s
     out += [
         "",
         r"\section*{Summary}",
-        r"\begin{center}\small",
-        r"\begin{tabular}{@{}llrrl@{}}",
-        r"\toprule",
-        r"claim & equation & $z$ & chains & status \\",
-        r"\midrule",
     ]
-    for claim in claims:
+    head = [r"\begin{center}\small", r"\begin{tabular}{@{}llrrl@{}}", r"\toprule",
+            r"claim & equation & $z$ & chains & status \\", r"\midrule"]
+    for n, claim in enumerate(claims):
+        if n % SUMMARY_ROWS == 0:  # a tabular does not break across pages: one per page's worth of rows
+            out += ([r"\bottomrule", r"\end{tabular}", r"\end{center}"] if n else []) + head
         r = evidence[claim.id].result
         mc = r.get("mc") or {}
         out.append(
