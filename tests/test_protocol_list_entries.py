@@ -15,3 +15,11 @@ def test_list_entry_errors_name_the_entry_constraint():
         p.parse("1,-2")
     with pytest.raises(ParameterError, match=r"^weights must be comma-separated finite numbers > 0 \(got '1,x'\)$"):
         p.parse("1,x")
+
+
+def test_models_listing_marks_series_only_and_simulation_only_quantities(capsys):
+    from modelcollapse.cli import main
+
+    assert main(["models"]) == 0
+    line = [ln for ln in capsys.readouterr().out.splitlines() if "mean_w2sq (series)" in ln]
+    assert line and "mean_lambda_min (simulation)" in line[0]
