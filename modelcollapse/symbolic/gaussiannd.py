@@ -639,9 +639,19 @@ def _taylor(expr: sp.Expr, var: sp.Symbol, order: int) -> list[sp.Expr]:
 
 
 def _eps_coefficients(expr: sp.Expr, order: int) -> list[sp.Rational]:
-    """Coefficients of ``expr(M = 1/epsilon)`` in powers of epsilon up to ``order``."""
-    rational = sp.cancel(sp.sympify(expr).subs(M, 1 / EPS))
-    return [sp.Rational(c) for c in _taylor(rational, EPS, order)]
+    """Coefficients of the rational function ``expr(M = 1/epsilon)`` in powers of epsilon up to ``order``
+    (power-series division of numerator by denominator: fast for the high-degree products of large d)."""
+    num, den = sp.fraction(sp.cancel(sp.sympify(expr).subs(M, 1 / EPS)))
+    a = sp.Poly(num, EPS).all_coeffs()[::-1]
+    b = sp.Poly(den, EPS).all_coeffs()[::-1]
+    if b[0] == 0:
+        raise ArithmeticError(f"{expr} has no power series in 1/M at M = oo")
+    a += [0] * (order + 1 - len(a))
+    out: list[sp.Rational] = []
+    for n in range(order + 1):
+        acc = a[n] - sum(b[j] * out[n - j] for j in range(1, min(n, len(b) - 1) + 1))
+        out.append(sp.Rational(acc / b[0]))
+    return out
 
 
 def _product_series(factor: Sequence[sp.Rational], order: int) -> dict[tuple[int, ...], sp.Rational]:
@@ -712,18 +722,20 @@ def _series(quantity: str, order: int, dim: int, eig: tuple, estimator: str) -> 
         coeffs = _product_series(_eps_coefficients(per, order), order)
     else:  # mean_logdet, var_logdet: sums over generations of the chi-square log-moments
         total = sp.Integer(0)
+        per_k = _log_det_term_series(estimator, order, 1 if quantity == "mean_logdet" else 2)
         for j in range(1, dim + 1):
-            total += _log_det_term_series(j, estimator, order, 1 if quantity == "mean_logdet" else 2)
+            total += per_k.subs(kk, j)
         poly = sp.Poly(sp.expand(total), EPS)
         coeffs = {(n,): sp.Rational(poly.coeff_monomial(EPS**n)) for n in range(1, order + 1)}
     return QuasiSymmetricSeries(coeffs, order)
 
 
 @functools.lru_cache(maxsize=None)
-def _log_det_term_series(j: int, estimator: str, order: int, derivative: int) -> sp.Expr:
-    """Series in EPS of E log V_j (``derivative=1``) or Var log V_j (2), V_j ~ chi^2_{M-j}/D: K'(0), K''(0)."""
+def _log_det_term_series(estimator: str, order: int, derivative: int) -> sp.Expr:
+    """Series in EPS of E log V_k (``derivative=1``) or Var log V_k (2), V_k ~ chi^2_{M-k}/D: K'(0), K''(0), with
+    coefficients polynomial in the Bartlett index ``k`` (derived once, for every dimension)."""
     r = sp.Symbol("r")
-    K = log_moment_series(ChiSquare(M - j, divisor(M, estimator)), M, order)
+    K = log_moment_series(ChiSquare(M - kk, divisor(M, estimator)), M, order)
     return sp.expand(sp.diff(K, r, derivative).subs(r, 0))
 
 
