@@ -14,7 +14,10 @@ def _modules_after(import_line: str) -> set[str]:
     return set(proc.stdout.split())
 
 
-@pytest.mark.parametrize("module", ["modelcollapse.symbolic", "modelcollapse.symbolic.gaussian1d", "modelcollapse.symbolic.series"])
+@pytest.mark.parametrize(
+    "module",
+    ["modelcollapse.symbolic", "modelcollapse.symbolic.gaussian1d", "modelcollapse.symbolic.recursion", "modelcollapse.symbolic.series"],
+)
 def test_symbolic_imports_no_numeric_layer(module):
     loaded = _modules_after(f"import {module}")
     assert "numpy" not in loaded and "scipy" not in loaded
