@@ -157,8 +157,17 @@ def _moment_symbols(mons) -> dict:
 
 
 def _moment_form(mon: tuple[int, int], upper: sp.Expr, estimator: str) -> sp.Expr:
-    """The closed form of m_{a,b} after ``upper`` refits (nested sums and products; the symbolic layer's)."""
-    return G._moment_g(mon, upper, estimator, 0)  # noqa: SLF001 - same model, other layer
+    """The closed form of m_{a,b} after ``upper`` refits (nested sums and products): the runner's
+    :func:`~modelcollapse.symbolic.recursion.closed_form` of the model's recursion, read at one label."""
+    return G.moment_closed_form(mon, upper, estimator)
+
+
+def _moment_targets(quantity: str, estimator: str) -> tuple[str, tuple[dict, ...]]:
+    """``(kind, parts)``: the quantity as linear combinations of moments (E[P], and E[P^2] for a variance)."""
+    outputs = G.recursion(quantity, estimator).outputs
+    if "value" in outputs:
+        return "mean", (dict(outputs["value"]),)
+    return "var", (dict(outputs["second"]), dict(outputs["first"]))
 
 
 def _moment_steps(quantity: str, estimator: str, statement: sp.Expr) -> list[DerivationStep]:
@@ -167,7 +176,7 @@ def _moment_steps(quantity: str, estimator: str, statement: sp.Expr) -> list[Der
 
     short = functools.partial(abbreviate, moment=functools.partial(G.refit_moment, estimator=estimator))
     g = G.g
-    kind, parts = G._moment_targets(quantity)  # noqa: SLF001
+    kind, parts = _moment_targets(quantity, estimator)
     mons = [m for m in _needed_monomials(quantity, estimator) if m != (0, 0)]
     sym = _moment_symbols(mons)
     at_g = {sym[m]: f"m_{{{m[0]},{m[1]}}}(g)" for m in mons}

@@ -479,6 +479,25 @@ def exact_symbolic_g(quantity: str, estimator: str = "unbiased") -> sp.Expr:
     return out if q.is_log else sp.expand(out)
 
 
+def moment_closed_form(mon: tuple[int, int], count: sp.Expr, estimator: str = "unbiased") -> sp.Expr:
+    r"""Closed form of :math:`m_{a,b}(n) = E[(\mu_n-\mu)^a\sigma_n^b]` after ``count`` refits (replace), nested
+    ``Sum``/``Product`` over sizes ``M[i]``: the runner's :func:`~.recursion.closed_form` read at one label.
+
+    >>> moment_closed_form((2, 0), g)
+    Sum(sigma**2/M[i_0], (i_0, 0, g - 1))
+    """
+    estimator = check_estimator(estimator)
+    labels = _closure([mon], estimator)
+    rec = LinearRecursion(
+        labels=labels,
+        initial={(0, b): sigma**b for a, b in labels if a == 0},
+        tables={"generic": {m: transition(*m, estimator) for m in labels}},
+        outputs={"value": {mon: 1}},
+        symbols=(M,),
+    )
+    return closed_form(rec, count, lambda i: {M: Mi[i]})["value"]
+
+
 # --------------------------------------------------------------------------------------------------------
 # Exact numeric evaluation (mpmath)
 
