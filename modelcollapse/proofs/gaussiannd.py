@@ -233,32 +233,36 @@ def _rotation_step(quantity: str, estimator: str) -> DerivationStep:
 
 
 def _recursion_g2(quantity: str, estimator: str) -> sp.Expr:
-    """The one-step recursion applied twice, symbolic sizes M_0, M_1 (and d, tr Sigma_0, ... symbolic)."""
-    M0, M1 = G1.size_symbols(2)
-    if quantity in ("mean_trace_sq", "mean_sq_trace"):
-        T = S.second_moment_transition(estimator)
-        keys = ("trace_sq", "sq_trace")
-        state = sp.Matrix([S.T2, S.T11])
-        for m in (M0, M1):
-            Tm = sp.Matrix([[T[r][c].subs(S.M, m) for c in keys] for r in keys])
-            state = Tm * state
-        return sp.expand(state[0 if quantity == "mean_trace_sq" else 1])
-    if quantity in ("mean_trace", "mean_sq_mu"):
-        c, mu = S.step_moment("trace", estimator), S.step_moment("mu", estimator)
-        sq, tr = sp.Integer(0), S.T1
-        for m in (M0, M1):
-            sq, tr = sq + mu.subs(S.M, m) * tr, c.subs(S.M, m) * tr
-        return sp.expand(tr if quantity == "mean_trace" else sq)
-    return S.exact(quantity, [M0, M1], estimator)
+    """The moment recursion run for two steps, symbolic sizes M_0, M_1 (d and the invariants symbolic)."""
+    return S.exact(quantity, list(G1.size_symbols(2)), estimator)
+
+
+def _unrolled(expr: sp.Expr) -> sp.Expr:
+    """Sums and products over limits with numeric bounds written out (SymPy leaves a multiple ``Sum`` whose other
+    limit is symbolic, e.g. over the generations and the Bartlett index k <= d, unevaluated)."""
+
+    def unroll(e: sp.Expr) -> sp.Expr:
+        fixed = [lim for lim in e.limits if lim[1].is_number and lim[2].is_number]
+        if not fixed:
+            return e
+        rest = [lim for lim in e.limits if lim not in fixed]
+        body = type(e)(e.function, *rest) if rest else e.function
+        combine = sp.Add if isinstance(e, sp.Sum) else sp.Mul
+        for var, lo, hi in fixed:
+            body = combine(*(body.subs(var, v) for v in range(int(lo), int(hi) + 1)))
+        return body
+
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), unroll)
 
 
 def _solution_step(quantity: str, estimator: str) -> DerivationStep:
     M0, M1 = G1.size_symbols(2)
-    form = S.exact_symbolic_g(quantity, estimator).subs(S.g, 2).doit()
+    form = _unrolled(S.exact_symbolic_g(quantity, estimator).subs(S.g, 2))
     form = form.subs({S.Mi[0]: M0, S.Mi[1]: M1}).doit()
     domain = {M0: _size, M1: _size, S.d: lambda r: r.randint(1, 4), S.T1: _pos, S.T2: _pos, S.T11: _pos}
     return DerivationStep(
-        description="solution of the moment recursion (closed form, symbolic $g$) at $g = 2$ against the recursion",
+        description="solution of the moment recursion (closed form, symbolic $g$) at $g = 2$ against the recursion run "
+                    "for two steps",
         lhs=form,
         rhs=_recursion_g2(quantity, estimator),
         domain=domain,

@@ -55,7 +55,8 @@ from .._validation import MAX_DIGITS, MAX_ORDER, ParameterError, check_estimator
 from ..models import TheoryResult
 from . import gaussian1d as G1
 from .expectation import ChiSquare, Law, StandardNormal, expectation
-from .series import EPS, QuasiSymmetricSeries, compositions, log_moment_series
+from .recursion import ExactAlgebra, LinearRecursion, MpmathAlgebra, QuasiSymmetricAlgebra, Step, closed_form, run
+from .series import EPS, QuasiSymmetricSeries
 
 __all__ = [
     "QUANTITIES",
@@ -366,6 +367,70 @@ def rotation_check(dim: int = 2, estimator: str = "unbiased") -> dict[str, sp.Ex
 
 
 # ---------------------------------------------------------------------------------------------------------
+# The moment recursions (run by symbolic.recursion: exact, mpmath and series algebras)
+
+_GROUPS = {"mean_sq_mu": "first", "mean_trace": "first", "mean_trace_sq": "second", "mean_sq_trace": "second",
+           "mean_logdet": "logdet", "var_logdet": "logdet", "mean_det_ratio": "det"}
+
+
+@functools.lru_cache(maxsize=None)
+def moment_recursion(group: str, estimator: str = "unbiased", dim: int | None = None) -> LinearRecursion:
+    r"""The model's linear moment recursions, one refit a step (step symbol ``M``), built from the engine's
+    one-step factors.
+
+    ``"first"``: :math:`(E\|\mu_i - \mu\|^2, E\,\mathrm{tr}\,\Sigma_i)`, from :math:`\mathrm{tr}\,\Sigma_0`;
+    ``"second"``: :math:`(E\,\mathrm{tr}\,\Sigma_i^2, E(\mathrm{tr}\,\Sigma_i)^2)` (:func:`second_moment_transition`);
+    ``"logdet"``: the sums of the independent Bartlett log-factors (mean and variance) and the product of their
+    means, over :math:`k = 1, \dots, d` (``dim``; ``None`` keeps the symbol ``d``).  Outputs are the quantities.
+
+    >>> r = moment_recursion("first")
+    >>> run(r, [Step({M: 10}), Step({M: 20})], ExactAlgebra())["mean_sq_mu"]
+    3*\operatorname{tr}\Sigma_0/20
+    """
+    estimator = check_estimator(estimator)
+    if group == "first":
+        return LinearRecursion(
+            labels=("sq_mu", "trace"),
+            initial={"trace": T1},
+            tables={"generic": {"sq_mu": {"sq_mu": 1, "trace": step_moment("mu", estimator)},
+                                "trace": {"trace": step_moment("trace", estimator)}}},
+            outputs={"mean_sq_mu": {"sq_mu": 1}, "mean_trace": {"trace": 1}},
+            symbols=(M,),
+        )
+    if group == "second":
+        T = second_moment_transition(estimator)
+        return LinearRecursion(
+            labels=("trace_sq", "sq_trace"),
+            initial={"trace_sq": T2, "sq_trace": T11},
+            tables={"generic": {target: dict(row) for target, row in T.items()}},
+            outputs={"mean_trace_sq": {"trace_sq": 1}, "mean_sq_trace": {"sq_trace": 1}},
+            symbols=(M,),
+        )
+    if group not in ("logdet", "det"):
+        raise ParameterError(f"group must be one of first, second, logdet, det (got {group!r})")
+    dimension = d if dim is None else check_integer("dim", dim, minimum=1)
+
+    def over_k(name: str) -> sp.Expr:
+        per = step_moment(name, estimator)
+        if dim is None:
+            return (sp.Product if name == "det" else sp.Sum)(per, (kk, 1, dimension))
+        terms = [per.subs(kk, j) for j in range(1, dimension + 1)]
+        return sp.Mul(*terms) if name == "det" else sp.Add(*terms)
+
+    if group == "det":  # apart from the logarithms: a singular refit (M <= d) has det 0, log det -inf
+        return LinearRecursion(labels=("det",), initial={"det": 1}, tables={"generic": {"det": {"det": over_k("det")}}},
+                               outputs={"mean_det_ratio": {"det": 1}}, symbols=(M,))
+    return LinearRecursion(
+        labels=("1", "log", "logvar"),
+        initial={"1": 1},
+        tables={"generic": {"1": {"1": 1}, "log": {"log": 1, "1": over_k("log")},
+                            "logvar": {"logvar": 1, "1": over_k("logvar")}}},
+        outputs={"mean_logdet": {"log": 1}, "var_logdet": {"logvar": 1}},
+        symbols=(M,),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Exact forms
 
 
@@ -415,40 +480,16 @@ def exact(
             raise ParameterError(f"mean_w2sq has an exact form for dim = 1 only (got dim {dimension}); use w2_series")
         scale = values[T1]
         return sp.expand(scale * G1.exact("mean_w2sq", sizes_t, estimator).subs(G1.sigma, 1))
-    out = _exact_form(quantity, sizes_t, estimator, dimension)
-    return out.subs(values) if values else out
-
-
-def _exact_form(quantity: str, sizes: Sequence[sp.Expr], estimator: str, dimension: Any) -> sp.Expr:
-    if quantity == "mean_trace":
-        c = step_moment("trace", estimator)
-        return T1 * sp.Mul(*(c.subs(M, m) for m in sizes))
-    if quantity == "mean_sq_mu":
-        c, mu = step_moment("trace", estimator), step_moment("mu", estimator)
-        total, keep = sp.Integer(0), sp.Integer(1)
-        for m in sizes:
-            total += keep * mu.subs(M, m)
-            keep *= c.subs(M, m)
-        return sp.expand(T1 * total)
-    if quantity in ("mean_trace_sq", "mean_sq_trace"):
-        col = 1 if quantity == "mean_trace_sq" else 2
-        return sp.expand(sp.Add(*(mode[col] * sp.Mul(*(mode[0].subs(M, m) for m in sizes))
-                                  for mode in second_moment_modes(estimator))))
-    if quantity in ("mean_logdet", "var_logdet", "mean_det_ratio"):
-        name = {"mean_logdet": "log", "var_logdet": "logvar", "mean_det_ratio": "det"}[quantity]
-        per = step_moment(name, estimator)
-        if isinstance(dimension, int):
-            _singular_check(quantity, sizes, dimension)
-            steps = [sp.Add(*(per.subs({M: m, kk: j}) for j in range(1, dimension + 1))) if name != "det"
-                     else sp.Mul(*(per.subs({M: m, kk: j}) for j in range(1, dimension + 1))) for m in sizes]
-        else:  # one sum (product) over k of the generations' terms: the form exact_symbolic_g takes at given g
-            if name == "det":
-                return sp.Product(sp.Mul(*(per.subs(M, m) for m in sizes)), (kk, 1, dimension))
-            return sp.Sum(sp.Add(*(per.subs(M, m) for m in sizes)), (kk, 1, dimension))
-        if any(s == -sp.oo for s in steps):
-            return -sp.oo
-        return sp.Add(*steps) if name != "det" else sp.Mul(*steps)
-    raise ParameterError(f"no exact form of {quantity}")  # pragma: no cover - guarded above
+    if quantity in ("mean_logdet", "var_logdet") and isinstance(dimension, int):
+        _singular_check(quantity, sizes_t, dimension)
+        if any(m.is_number and m <= dimension for m in sizes_t):
+            return -sp.oo  # a singular refit: log det = -inf
+    group = _GROUPS[quantity]
+    rec = moment_recursion(group, estimator, dimension if group in ("logdet", "det") and isinstance(dimension, int) else None)
+    out = run(rec, [Step({M: m}) for m in sizes_t], ExactAlgebra())[quantity]
+    if group in ("logdet", "det") and not isinstance(dimension, int):
+        out = out.subs(d, dimension)
+    return sp.expand(out.subs(values)) if values else out
 
 
 def _singular_check(quantity: str, sizes: Sequence, dim: int) -> None:
@@ -475,89 +516,48 @@ def exact_symbolic_g(quantity: str, estimator: str = "unbiased") -> sp.Expr:
     >>> exact_symbolic_g("mean_trace")
     \operatorname{tr}\Sigma_0
     >>> exact_symbolic_g("mean_det_ratio")
-    Product((-k + M[i])/(M[i] - 1), (i, 0, g - 1), (k, 1, d))
+    Product((-k + M[j])/(M[j] - 1), (k, 1, d), (j, 0, g - 1))
     """
     quantity = _check_quantity(quantity)
     estimator = check_estimator(estimator)
-    i = sp.Symbol("i", integer=True, nonnegative=True)
     j = sp.Symbol("j", integer=True, nonnegative=True)
 
     def prod(expr: sp.Expr, var: sp.Symbol, lo: Any, hi: Any) -> sp.Expr:
         expr = sp.simplify(expr)
         return sp.Integer(1) if expr == 1 else sp.Product(expr, (var, lo, hi))
 
-    if quantity == "mean_trace":
-        return T1 * prod(step_moment("trace", estimator).subs(M, Mi[j]), j, 0, g - 1)
-    if quantity == "mean_sq_mu":
-        c = step_moment("trace", estimator).subs(M, Mi[j])
-        return T1 * sp.Sum(step_moment("mu", estimator).subs(M, Mi[i]) * prod(c, j, 0, i - 1), (i, 0, g - 1))
-    if quantity in ("mean_trace_sq", "mean_sq_trace"):
-        col = 1 if quantity == "mean_trace_sq" else 2
-        return sp.Add(*(mode[col] * prod(mode[0].subs(M, Mi[j]), j, 0, g - 1) for mode in second_moment_modes(estimator)))
     if quantity == "mean_w2sq":
         raise ParameterError("mean_w2sq has no closed form for d >= 2: see w2_series_identity")
-    name = {"mean_logdet": "log", "var_logdet": "logvar", "mean_det_ratio": "det"}[quantity]
-    per = step_moment(name, estimator).subs(M, Mi[i])
-    if name == "det":
-        return sp.Product(per, (i, 0, g - 1), (kk, 1, d))
-    return sp.Sum(per, (i, 0, g - 1), (kk, 1, d))
+    if quantity in ("mean_trace_sq", "mean_sq_trace"):
+        # the 2x2 recursion is not triangular: its commuting steps are solved through N's eigenvectors
+        col = 1 if quantity == "mean_trace_sq" else 2
+        return sp.Add(*(mode[col] * prod(mode[0].subs(M, Mi[j]), j, 0, g - 1) for mode in second_moment_modes(estimator)))
+    group = _GROUPS[quantity]
+    form = closed_form(moment_recursion(group, estimator), g, lambda n: {M: Mi[n]}, sum_index="i", product_index="j")
+    return form[quantity]
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Exact numeric evaluation (mpmath), every prefix of the schedule in one pass
 
 
-@functools.lru_cache(maxsize=None)
-def _lambdified(name: str, estimator: str) -> Callable:
-    expr = step_moment(name, estimator)
-    if name in ("trace", "mu"):
-        return sp.lambdify(M, expr, modules="mpmath")
-    return sp.lambdify((M, kk), expr, modules="mpmath")
-
-
-@functools.lru_cache(maxsize=None)
-def _lambdified_modes(estimator: str) -> tuple:
-    return tuple((sp.lambdify(M, f, modules="mpmath"), sp.lambdify((T2, T11), wa, modules="mpmath"),
-                  sp.lambdify((T2, T11), wb, modules="mpmath")) for f, wa, wb, _ in second_moment_modes(estimator))
-
-
 def _exact_path(quantity: str, sizes: Sequence[int], dim: int, eig: Sequence[sp.Rational], estimator: str,
                 ctx: Any) -> list[Any]:
     """Values after generations 1..g (mpmath at the context's precision); ``None`` where undefined."""
-    p1, p2 = (ctx.mpf(v.p) / v.q for v in _power_sums(eig))
+    p1, p2 = _power_sums(eig)
+    if quantity in _GROUPS:
+        group = _GROUPS[quantity]
+        rec = moment_recursion(group, estimator, dim if group in ("logdet", "det") else None)
+        singular = _singular_generation(sizes, dim) if quantity in ("mean_logdet", "var_logdet") else None
+        usable = sizes if singular is None else sizes[: singular - 1]  # log det is -inf from a singular refit on
+        algebra = MpmathAlgebra(ctx.dps, parameters={T1: p1, T2: p2, T11: p1**2})
+        history = run(rec, [Step({M: m}) for m in usable], algebra, record="all")[1:]
+        out = [h[quantity] for h in history]
+        if singular is not None:
+            out += [ctx.ninf if quantity == "mean_logdet" else None] * (len(sizes) - len(out))
+        return out
     out: list[Any] = []
-    if quantity in ("mean_trace", "mean_sq_mu"):
-        c, mu = _lambdified("trace", estimator), _lambdified("mu", estimator)
-        keep, total = ctx.mpf(1), ctx.mpf(0)
-        for m in sizes:
-            total += keep * mu(ctx.mpf(m))
-            keep *= c(ctx.mpf(m))
-            out.append(p1 * (keep if quantity == "mean_trace" else total))
-        return out
-    if quantity in ("mean_trace_sq", "mean_sq_trace"):
-        modes = _lambdified_modes(estimator)
-        col = 1 if quantity == "mean_trace_sq" else 2
-        weights = [mode[col](p2, p1 * p1) for mode in modes]
-        prods = [ctx.mpf(1)] * len(modes)
-        for m in sizes:
-            prods = [pr * mode[0](ctx.mpf(m)) for pr, mode in zip(prods, modes, strict=True)]
-            out.append(ctx.fsum(w * pr for w, pr in zip(weights, prods, strict=True)))
-        return out
-    if quantity in ("mean_logdet", "var_logdet", "mean_det_ratio"):
-        name = {"mean_logdet": "log", "var_logdet": "logvar", "mean_det_ratio": "det"}[quantity]
-        f = _lambdified(name, estimator)
-        cache: dict[int, Any] = {}
-        acc: Any = ctx.mpf(1) if name == "det" else ctx.mpf(0)
-        for m in sizes:
-            if m <= dim and name != "det":
-                acc = ctx.ninf if name == "log" else None
-            elif acc is not None:
-                if m not in cache:
-                    terms = [f(ctx.mpf(m), ctx.mpf(j)) for j in range(1, dim + 1)]
-                    cache[m] = ctx.fprod(terms) if name == "det" else ctx.fsum(terms)
-                acc = acc * cache[m] if name == "det" else acc + cache[m]
-            out.append(acc)
-        return out
+    p1 = ctx.mpf(p1.p) / p1.q
     if quantity == "mean_w2sq":
         isotropic = len(set(eig)) == 1
         for n_gen in range(1, len(sizes) + 1):
@@ -638,41 +638,6 @@ def _taylor(expr: sp.Expr, var: sp.Symbol, order: int) -> list[sp.Expr]:
     return out
 
 
-def _eps_coefficients(expr: sp.Expr, order: int) -> list[sp.Rational]:
-    """Coefficients of the rational function ``expr(M = 1/epsilon)`` in powers of epsilon up to ``order``
-    (power-series division of numerator by denominator: fast for the high-degree products of large d)."""
-    num, den = sp.fraction(sp.cancel(sp.sympify(expr).subs(M, 1 / EPS)))
-    a = sp.Poly(num, EPS).all_coeffs()[::-1]
-    b = sp.Poly(den, EPS).all_coeffs()[::-1]
-    if b[0] == 0:
-        raise ArithmeticError(f"{expr} has no power series in 1/M at M = oo")
-    a += [0] * (order + 1 - len(a))
-    out: list[sp.Rational] = []
-    for n in range(order + 1):
-        acc = a[n] - sum(b[j] * out[n - j] for j in range(1, min(n, len(b) - 1) + 1))
-        out.append(sp.Rational(acc / b[0]))
-    return out
-
-
-def _product_series(factor: Sequence[sp.Rational], order: int) -> dict[tuple[int, ...], sp.Rational]:
-    r"""Quasi-symmetric coefficients of :math:`\prod_l f(\varepsilon_l)`, :math:`f = \sum_r f_r \varepsilon^r`, :math:`f_0 = 1`."""
-    if factor[0] != 1:
-        raise ArithmeticError(f"a per-step factor must tend to 1 as M grows (got {factor[0]})")
-    out: dict[tuple[int, ...], sp.Rational] = {}
-    for n in range(order + 1):
-        for alpha in compositions(n):
-            out[alpha] = sp.Mul(*(factor[a] for a in alpha))
-    return out
-
-
-def _combine(*parts: tuple[Any, dict[tuple[int, ...], sp.Rational]]) -> dict[tuple[int, ...], sp.Rational]:
-    out: dict[tuple[int, ...], sp.Rational] = {}
-    for coefficient, coeffs in parts:
-        for alpha, c in coeffs.items():
-            out[alpha] = out.get(alpha, 0) + coefficient * c
-    return out
-
-
 def series(
     quantity: str,
     order: int = 2,
@@ -700,43 +665,10 @@ def _series(quantity: str, order: int, dim: int, eig: tuple, estimator: str) -> 
     if quantity == "mean_w2sq":
         return _w2_series(order, dim, eig, estimator)
     p1, p2 = _power_sums(eig)
-    if quantity == "mean_trace":
-        coeffs = _combine((p1, _product_series(_eps_coefficients(step_moment("trace", estimator), order), order)))
-    elif quantity == "mean_sq_mu":
-        c = _eps_coefficients(step_moment("trace", estimator), order)
-        mu = _eps_coefficients(step_moment("mu", estimator), order)
-        coeffs = {}
-        for n in range(1, order + 1):
-            for alpha in compositions(n):
-                *head, last = alpha
-                coeffs[alpha] = p1 * mu[last] * sp.Mul(*(c[a] for a in head))
-    elif quantity in ("mean_trace_sq", "mean_sq_trace"):
-        col = 1 if quantity == "mean_trace_sq" else 2
-        parts = []
-        for mode in second_moment_modes(estimator):
-            weight = mode[col].subs({T2: p2, T11: p1**2})
-            parts.append((weight, _product_series(_eps_coefficients(mode[0], order), order)))
-        coeffs = _combine(*parts)
-    elif quantity == "mean_det_ratio":
-        per = sp.Mul(*(step_moment("det", estimator).subs(kk, j) for j in range(1, dim + 1)))
-        coeffs = _product_series(_eps_coefficients(per, order), order)
-    else:  # mean_logdet, var_logdet: sums over generations of the chi-square log-moments
-        total = sp.Integer(0)
-        per_k = _log_det_term_series(estimator, order, 1 if quantity == "mean_logdet" else 2)
-        for j in range(1, dim + 1):
-            total += per_k.subs(kk, j)
-        poly = sp.Poly(sp.expand(total), EPS)
-        coeffs = {(n,): sp.Rational(poly.coeff_monomial(EPS**n)) for n in range(1, order + 1)}
-    return QuasiSymmetricSeries(coeffs, order)
-
-
-@functools.lru_cache(maxsize=None)
-def _log_det_term_series(estimator: str, order: int, derivative: int) -> sp.Expr:
-    """Series in EPS of E log V_k (``derivative=1``) or Var log V_k (2), V_k ~ chi^2_{M-k}/D: K'(0), K''(0), with
-    coefficients polynomial in the Bartlett index ``k`` (derived once, for every dimension)."""
-    r = sp.Symbol("r")
-    K = log_moment_series(ChiSquare(M - kk, divisor(M, estimator)), M, order)
-    return sp.expand(sp.diff(K, r, derivative).subs(r, 0))
+    group = _GROUPS[quantity]
+    rec = moment_recursion(group, estimator, dim if group in ("logdet", "det") else None)
+    algebra = QuasiSymmetricAlgebra(order, parameters={T1: p1, T2: p2, T11: p1**2})
+    return run(rec, [Step({M: 1 / EPS})] * order, algebra)[quantity]
 
 
 # ---------------------------------------------------------------------------------------------------------
