@@ -141,13 +141,23 @@ def canonical(expr: sp.Expr) -> sp.Expr:
 
 def prove_zero_by_structure(expr: sp.Expr) -> bool | None:
     """``True`` if ``expr`` is 0 after linearity of sums, factors out of sums, canonical bound variables and
-    expansion; ``None`` otherwise."""
+    expansion (and, last, over a common denominator); ``None`` otherwise.
+
+    >>> j, g = sp.symbols("j g", integer=True, nonnegative=True)
+    >>> x = sp.IndexedBase("x", positive=True)
+    >>> P = sp.Product(x[j], (j, 0, g - 1))
+    >>> prove_zero_by_structure(P * (x[g] + 1) / (x[g] - 1) - P - 2 * P / (x[g] - 1))
+    True
+    """
     out = sp.expand(canonical(_pull(sp.expand(expr))))
     if out == 0:
         return True
     # a second pass: products split by the first may have exposed more factors to pull out
     out = sp.expand(canonical(_pull(out)))
-    return True if out == 0 else None
+    if out == 0:
+        return True
+    # rational coefficients over different denominators (sums and products taken as atoms)
+    return True if sp.cancel(sp.together(out)) == 0 else None
 
 
 def prove_recurrence(lhs_next: sp.Expr, rhs: sp.Expr, n: sp.Symbol) -> bool | None:
