@@ -257,16 +257,65 @@ def _unrolled(expr: sp.Expr) -> sp.Expr:
 
 def _solution_step(quantity: str, estimator: str) -> DerivationStep:
     M0, M1 = G1.size_symbols(2)
-    form = _unrolled(S.exact_symbolic_g(quantity, estimator).subs(S.g, 2))
-    form = form.subs({S.Mi[0]: M0, S.Mi[1]: M1}).doit()
+    form = _unrolled(S.exact_symbolic_g(quantity, estimator).subs(S.g, 2)).doit()
+    form = _unrolled(form).doit().subs({S.Mi[0]: M0, S.Mi[1]: M1})
     domain = {M0: _size, M1: _size, S.d: lambda r: r.randint(1, 4), S.T1: _pos, S.T2: _pos, S.T11: _pos}
     return DerivationStep(
-        description="solution of the moment recursion (closed form, symbolic $g$) at $g = 2$ against the recursion run "
-                    "for two steps",
+        description="cross-check: the closed form at $g = 2$ against the recursion run for two steps (symbolic sizes)",
         lhs=form,
         rhs=_recursion_g2(quantity, estimator),
         domain=domain,
     )
+
+
+def _symbolic_domain() -> dict:
+    """Random points for forms in a symbolic number of generations: g in 0..4, sizes M[0], M[1], ... > d."""
+    return {S.g: lambda r: r.randint(0, 4), S.Mi: lambda r: [r.randint(6, 40) for _ in range(6)],
+            S.d: lambda r: r.randint(1, 4), S.T1: _pos, S.T2: _pos, S.T11: _pos}
+
+
+_INITIAL_TEX = {"mean_sq_mu": "0", "mean_trace": r"\operatorname{tr}\Sigma_0", "mean_trace_sq": r"\operatorname{tr}(\Sigma_0^2)",
+                "mean_sq_trace": r"(\operatorname{tr}\Sigma_0)^2", "mean_logdet": "0", "var_logdet": "0",
+                "mean_det_ratio": "1"}
+
+
+def _induction_steps(quantity: str, estimator: str) -> list[DerivationStep]:
+    """Base case (no refit) and induction step of the closed form: at step g it satisfies the recursion the
+    runner iterates (its table at M = M_g, applied to the closed forms of the labels at g), for every g."""
+    g = S.g
+    group = S._GROUPS[quantity]  # noqa: SLF001 - the same model, other layer
+    rec = S.moment_recursion(group, estimator)
+    forms = {label: S.exact_symbolic_g(q, estimator) for q, ws in rec.outputs.items() for label in ws}
+    forms["1"] = sp.Integer(1)
+    target = next(iter(rec.outputs[quantity]))
+    row = rec.table("generic")[target]
+    rhs = sp.Add(*(c.subs(S.M, S.Mi[g]) * forms[source] for source, c in row.items()))
+    form = forms[target]
+    name = S.latex_name(quantity)
+    later = name.replace(r"\Sigma_g", r"\Sigma_{g+1}").replace(r"\mu_g", r"\mu_{g+1}")
+    return [
+        DerivationStep(
+            description=f"base case: ${name.replace(chr(92) + 'Sigma_g', chr(92) + 'Sigma_0').replace(chr(92) + 'mu_g', chr(92) + 'mu_0')} = "
+                        f"{_INITIAL_TEX[quantity]}$ before any refit",
+            lhs=form.subs(g, 0),
+            rhs=rec.initial.get(target, sp.Integer(0)),
+            kind="base",
+            index=g,
+            domain={S.T1: _pos, S.T2: _pos, S.T11: _pos, S.d: lambda r: r.randint(1, 4)},
+            points=1,
+        ),
+        DerivationStep(
+            description=(f"induction step: the closed form at $g + 1$ is the one-refit recursion (the table the "
+                         f"runner iterates, at $M = M_g$) applied to the closed forms at $g$, for every $g$"),
+            lhs=form.subs(g, g + 1),
+            rhs=rhs,
+            kind="recurrence",
+            index=g,
+            domain=_symbolic_domain(),
+            points=1,
+            display=((name, form), (later, rhs)),
+        ),
+    ]
 
 
 def _exact_steps(quantity: str, estimator: str) -> tuple[DerivationStep, ...]:
@@ -274,6 +323,7 @@ def _exact_steps(quantity: str, estimator: str) -> tuple[DerivationStep, ...]:
     if quantity != "mean_sq_mu":
         steps.append(_eigen_step(quantity, estimator))
     steps.append(_rotation_step(quantity, estimator))
+    steps += _induction_steps(quantity, estimator)
     steps.append(_solution_step(quantity, estimator))
     return tuple(steps)
 
