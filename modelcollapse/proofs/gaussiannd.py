@@ -817,7 +817,7 @@ _UNITS = {0: ("1", ""), 1: ("Sigma_0", r"\Sigma_0"), 2: ("Sigma_0^2", r"\Sigma_0
 
 MODEL = Model(
     name=NAME,
-    description="d-dimensional Gaussian refit on M_i samples per generation: exact covariance collapse (Bartlett)",
+    description="The d-dimensional Gaussian refit on its own samples: exact covariance collapse (Bartlett)",
     parameters=(
         Parameter("sizes", "sizes", "M_0,...,M_{g-1}; SIZExCOUNT repeats (20x50)", symbol="M_i"),
         Parameter("dim", "int", "dimension d of the data", default=2, minimum=1, symbol="d"),
