@@ -26,19 +26,21 @@ def _data(exact_value: float) -> plot.FigureData:
 def test_values_figure_without_exact_form_compares_series_with_monte_carlo():
     plt = plot._pyplot() if pytest.importorskip("matplotlib") else None
     spec = get_model("gaussian1d")
-    fig = plot._values(plt, spec, _data(np.nan), Figure("f", "title", ("var_x",)))
+    fig = plot._values(plt, spec, _data(np.nan), Figure("f", "title", ("var_x",)), 6.75, None, plot._Notes())
     top, bottom = fig.axes[0], fig.axes[1]
     assert "exact" not in [t.get_text() for t in top.get_legend().get_texts()]
-    assert "(series - MC) / MC" in [t.get_text() for t in bottom.get_legend().get_texts()]
+    assert "(series $-$ MC)/MC" in [t.get_text() for t in bottom.get_legend().get_texts()]
     plt.close(fig)
-    fig = plot._values(plt, spec, _data(1.0), Figure("f", "title", ("var_x",)))
-    assert "(series - exact) / exact" in [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    fig = plot._values(plt, spec, _data(1.0), Figure("f", "title", ("var_x",)), 6.75, None, plot._Notes())
+    assert "(series $-$ exact)/exact" in [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     plt.close(fig)
 
 
 def test_paths_figure_of_a_simulation_only_mean_draws_the_monte_carlo_mean():
     plt = plot._pyplot() if pytest.importorskip("matplotlib") else None
-    fig = plot._paths(plt, get_model("gaussian1d"), _data(np.nan), Figure("p", "t", ("sigma", "mean_sigma"), kind="paths"))
+    fig = plot._paths(plt, get_model("gaussian1d"), _data(np.nan), Figure("p", "t", ("sigma", "mean_sigma"), kind="paths"),
+                      6.75, None, plot._Notes())
+    fig.axes[0].legend()
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any(lab.startswith("Monte Carlo $E\\,\\sigma_g$") for lab in labels) and not any("exact" in x for x in labels)
     plt.close(fig)

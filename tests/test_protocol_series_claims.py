@@ -69,4 +69,4 @@ def test_long_summaries_are_split_into_tables_that_fit_a_page():
     run = {"scale": "smoke", "seed": 1, "alpha": 1e-3, "checks": 1}
     tex = appendix_tex(claims, {c.id: Evidence({**result, "claim_id": c.id}, run) for c in claims})
     summary = tex[tex.index(r"\section*{Summary}"):]
-    assert summary.count(r"\begin{tabular}{@{}llrrl@{}}") == 2 and summary.count(r"\texttt{toy-") == SUMMARY_ROWS + 5
+    assert summary.count(r"\begin{tabular}") == 2 and summary.count(r"\texttt{toy-") == SUMMARY_ROWS + 5
