@@ -585,7 +585,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
         for p in m.parameters:
             default = "required" if p.required else f"default {_show(p.default)}"
             print(f"  {p.option:<22} {p.constraint()}; {default}. {p.help}")
-        keys = ", ".join(q.key + ("" if q.exact else " (simulation)") for q in m.quantities)
+        keys = ", ".join(q.key + ("" if q.exact else " (series)" if q.series else " (simulation)") for q in m.quantities)
         print(f"  quantities: {keys}")
         print(f"  samplers: {', '.join(m.samplers)}")
     return 0
