@@ -316,7 +316,10 @@ class Figure:
     * ``"spread"``: ``quantities = (mean, variance)``: exact mean +- one standard deviation, Monte Carlo;
     * ``"paths"``: ``quantities = (path statistic, exact mean quantity)``: individual chains from the
       model's ``simulate(..., trajectories=True)`` (``result.paths()[statistic]``), their 5--95 % band and
-      the exact mean.
+      the exact mean;
+    * ``"profile"``: ``quantities = (profile, reference)``: ranked profiles at the last generation from the
+      model's ``simulate(..., trajectories=True).profiles()`` (``[profile]``: chains x K, each sorted
+      decreasingly; ``[reference]``: 1 x K), log-log over rank: a few chains, their mean, the reference.
     """
 
     name: str

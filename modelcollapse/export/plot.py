@@ -9,7 +9,9 @@ parameter setting:
   on the series stops being valid;
 * ``spread`` figures: the exact mean :math:`\pm 1` exact standard deviation of a quantity, with the Monte
   Carlo mean and spread;
-* ``paths`` figures: individual chains of a path statistic, their 5--95 % band and the exact mean.
+* ``paths`` figures: individual chains of a path statistic, their 5--95 % band and the exact mean;
+* ``profile`` figures: a ranked profile at the last generation (log-log over rank): a few chains, their
+  Monte Carlo mean and the reference profile the model gives.
 
 The theory of every generation comes from one call of the model's theory (``record="all"``), the Monte
 Carlo from one run that records every generation.  Matplotlib is imported only here, with the Agg backend.
@@ -217,7 +219,39 @@ def _paths(plt: Any, spec: Model, data: FigureData, fig_spec: Figure) -> Any:
     return fig
 
 
-_DRAW = {"values": _values, "spread": _spread, "paths": _paths}
+def _profile(plt: Any, spec: Model, data: FigureData, fig_spec: Figure) -> Any:
+    """``quantities = (profile, reference)``: ``profiles()[profile]`` of the model's traced run (chains x K,
+    each chain's profile sorted decreasingly) against ``profiles()[reference]`` (1 x K), log-log over rank.
+    The traced run is the one ``paths`` figures use (``trajectory_chains`` chains, child seed ``[seed, 1]``)."""
+    profile, reference = fig_spec.quantities
+    traced = spec.run_simulation(data.params, data.trajectory_chains, seed=np.random.SeedSequence([data.seed, 1]),
+                                 trajectories=True).profiles()
+    rows, ref = np.asarray(traced[profile], dtype=float), np.asarray(traced[reference], dtype=float).ravel()
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    rank = np.arange(1, rows.shape[1] + 1)
+    for n, row in enumerate(rows[:8]):
+        ax.plot(rank[row > 0], row[row > 0], linewidth=0.6, alpha=0.6, color="tab:gray",
+                label="individual chains" if n == 0 else None)
+    mean = rows.mean(axis=0)
+    ax.plot(rank[mean > 0], mean[mean > 0], color="tab:blue", linewidth=1.4,
+            label=f"Monte Carlo mean of the sorted profiles ({rows.shape[0]:,} chains)")
+    r_rank = np.arange(1, ref.size + 1)
+    ax.plot(r_rank[ref > 0], ref[ref > 0], color="black", linewidth=1.4, linestyle="--", label=f"reference: {reference}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("rank")
+    ax.set_ylabel(fig_spec.ylabel or profile)
+    import textwrap
+
+    caption = textwrap.fill(f"(generation {int(data.generations[-1])}; {_caption_tail(spec, data)})", 100)
+    ax.set_title(f"{fig_spec.title}\n{caption}", fontsize=9)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig
+
+
+_DRAW = {"values": _values, "spread": _spread, "paths": _paths, "profile": _profile}
 
 
 def _caption_tail(spec: Model, data: FigureData) -> str:
