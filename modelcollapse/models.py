@@ -509,3 +509,4 @@ def get_model(name: str) -> Model:
 # One line per model ------------------------------------------------------------------------------------------
 register("modelcollapse.proofs.gaussian1d:MODEL", name="gaussian1d")
 register("modelcollapse.proofs.categorical:MODEL", name="categorical")
+register("modelcollapse.proofs.ngram:MODEL", name="ngram")
