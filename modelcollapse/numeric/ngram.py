@@ -88,6 +88,8 @@ STATISTICS = ("distinct_1", "distinct_2", "unigram_entropy", "conditional_entrop
 """Per-chain statistics (``mean_sq_dist`` and ``collapsed_contexts`` in ``contexts`` mode only)."""
 CONTEXTS_ONLY = ("collapsed_contexts", "mean_sq_dist")
 DEFAULT_CHUNK_SIZE = 1 << 10
+_DENSE_TABLE = 1 << 23
+"""Largest chains x types lookup table of the free-running bigram sampler (else a binary search per token)."""
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 _VERSE = re.compile(r"\d+:\d+")
@@ -322,10 +324,12 @@ class PairMarginals:
 def pair_marginals(corpus: Corpus, generations: int, real: int = 0) -> PairMarginals:
     r"""Exact per-pair marginals in ``contexts`` mode, from the categorical marginal chains.
 
-    Contexts with one successor type never change (their pair has ``alive = point = 1``); the others are
-    grouped by :math:`(N_c, R_c)` and each group is one call of
-    :func:`~modelcollapse.numeric.categorical.marginal_expectations` on the probabilities
-    :math:`P_0(w \mid c)` and :math:`1 - P_0(w \mid c)` (the second gives :math:`P(X_{c,w} = N_c)`).
+    Contexts with one successor type never change (their pair has ``alive = point = 1``).  A pair's
+    marginal depends only on :math:`(N_c, R_c, N_{c,w})`, and :math:`P(X_{c,w} = N_c)` is the zero
+    probability of the count :math:`N_c - N_{c,w}` (the merged category "not :math:`w`"), so each group of
+    contexts with the same :math:`(N_c, R_c)` is one call of
+    :func:`~modelcollapse.numeric.categorical.marginal_expectations` on the distinct values of
+    :math:`N_{c,w}/N_c` and :math:`1 - N_{c,w}/N_c`.
 
     >>> c = load_corpus("text:a b a c", 4)
     >>> m = pair_marginals(c, 1)   # context a: N_a = 2, successors b, c with 1/2 each
@@ -343,15 +347,17 @@ def pair_marginals(corpus: Corpus, generations: int, real: int = 0) -> PairMargi
     groups: dict[tuple[int, int], list[int]] = {}
     for c in multi:
         groups.setdefault((int(corpus.ctx_count[c]), int(rc[c])), []).append(int(c))
-    p0 = corpus.p0
     error = 0.0
     for (size, r), ctxs in groups.items():
         pairs = np.concatenate([np.arange(corpus.ctx_ptr[c], corpus.ctx_ptr[c + 1]) for c in ctxs])
-        p = np.concatenate([p0[pairs], 1.0 - p0[pairs]])
-        m = _cat.marginal_expectations(p, (size,) * generations, real=r, functions=("zero", "alive", "entropy"))
-        k = pairs.shape[0]
-        zero[pairs], alive[pairs], ent[pairs] = m.values["zero"][:k], m.values["alive"][:k], m.values["entropy"][:k]
-        point[pairs] = m.values["zero"][k:]
+        k = corpus.pair_count[pairs]
+        # a pair's marginal depends only on (N_c, R_c, N_cw); P(X = N_c) is the zero probability of count N_c - N_cw
+        counts = np.unique(np.concatenate([k, size - k]))
+        m = _cat.marginal_expectations(counts / size, (size,) * generations, real=r,
+                                       functions=("zero", "alive", "entropy"))
+        at, rest = np.searchsorted(counts, k), np.searchsorted(counts, size - k)
+        zero[pairs], alive[pairs], ent[pairs] = m.values["zero"][at], m.values["alive"][at], m.values["entropy"][at]
+        point[pairs] = m.values["zero"][rest]
         error = max(error, m.error)
     return PairMarginals(generations, real, zero, alive, ent, point, error)
 
@@ -603,13 +609,23 @@ def _step_free(rng: np.random.Generator, c: Corpus, text: np.ndarray, real: int)
         head = min(k - 1, syn)
         out[:, real : real + head] = text[:, :head]
         base = np.arange(n) * span
+        dense = k == 2 and n * V <= _DENSE_TABLE
+        if dense:  # bigram: every context is a token; look its block up in an n x V table
+            grid = (base[:, None] + np.arange(V)[None, :]).ravel()
+            lo_tab = np.searchsorted(flat_keys, grid, side="left").reshape(n, V)
+            hi_tab = np.searchsorted(flat_keys, grid, side="right").reshape(n, V)
+            rows = np.arange(n)
         for t in range(real + k - 1, N):
-            code = np.zeros(n, dtype=np.int64)
-            for j in range(k - 1, 0, -1):
-                code = code * V + out[:, t - j]
-            q = base + code
-            lo = np.searchsorted(flat_keys, q, side="left")
-            hi = np.searchsorted(flat_keys, q, side="right")
+            if dense:
+                prev = out[:, t - 1]
+                lo, hi = lo_tab[rows, prev], hi_tab[rows, prev]
+            else:
+                code = np.zeros(n, dtype=np.int64)
+                for j in range(k - 1, 0, -1):
+                    code = code * V + out[:, t - j]
+                q = base + code
+                lo = np.searchsorted(flat_keys, q, side="left")
+                hi = np.searchsorted(flat_keys, q, side="right")
             if (hi == lo).any():  # pragma: no cover - impossible: every context written was one of the text's
                 raise RuntimeError("free-running text reached a context its model has no successor for")
             out[:, t] = flat_succ[lo + np.floor(rng.random(n) * (hi - lo)).astype(np.int64)]

@@ -371,6 +371,13 @@ TINY = ("a b a c a b b a", "b a c c a b a b c", "a a b a b c b a c a")
 TINY_TRIGRAM = ("a b a b b a b a a", "a b c a b b a b c")
 
 
+class _Engine(sp.Function):
+    """The engine's value on tiny corpus ``k`` (evaluated by the step's ``numeric_lhs``)."""
+
+    def _latex(self, printer: Any) -> str:
+        return rf"E_{{\mathrm{{chains}}}}(\mathcal{{C}}_{{{printer._print(self.args[0])}}})"
+
+
 def _enumeration_step(quantity: str, real: int, ngram: int = 2) -> DerivationStep:
     """The engine (marginal chains, products over contexts, closed-form distance) against
     :func:`enumerate_expectations` at ``g = 2`` on the tiny corpora."""
@@ -382,6 +389,9 @@ def _enumeration_step(quantity: str, real: int, ngram: int = 2) -> DerivationSte
         return N.load_corpus("text:" + texts[i], len(words), ngram)
 
     class E_enum(sp.Function):  # noqa: N801 - printed name
+        def _latex(self, printer: Any) -> str:
+            return rf"E_{{\mathrm{{enumerated}}}}(\mathcal{{C}}_{{{printer._print(self.args[0])}}})"
+
         @classmethod
         def eval(cls, i: sp.Expr) -> sp.Expr | None:  # noqa: D102 - evaluated at numbers only
             if i.is_Number:
@@ -399,8 +409,9 @@ def _enumeration_step(quantity: str, real: int, ngram: int = 2) -> DerivationSte
     return DerivationStep(
         description=(rf"independent route: the exact joint law of every context's counts (rational multinomials) "
                      rf"enumerated, {quantity.replace('_', ' ')} evaluated on each joint outcome, $g = 2$, "
-                     rf"{'bigram' if ngram == 2 else 'trigram'} model of tiny corpora{mix}"),
-        lhs=sp.Function("E_engine")(k), rhs=E_enum(k), exact=False,
+                     rf"{'bigram' if ngram == 2 else 'trigram'} model of the tiny corpora $\mathcal{{C}}_k$: "
+                     + ", ".join(f"``{t}''" for t in texts) + mix),
+        lhs=_Engine(k), rhs=E_enum(k), exact=False,
         domain={k: lambda r: r.randint(0, len(texts) - 1)}, numeric_lhs=numeric_lhs, points=2, tolerance_digits=12,
     )
 
@@ -530,28 +541,29 @@ def _support_claim(quantity: str, *, ngram: int = 2, real: int = 0) -> Claim:
 def _distance_steps() -> tuple[DerivationStep, ...]:
     """Summed refit identity, closed-form solution of the recursion, fixed point, monotonicity."""
     a, e = S.distance_coefficients()
+    a = sp.factor(a.subs(_R, _M - _S))  # in the synthetic count S = M - R
     g = sp.Symbol("g", integer=True, positive=True)
-    d_inf = S.stationary_distance().subs(_S, _M - _R)
-    a_form = (_M - _R) * (_M - _R - 1) / _M**2
+    d_inf = S.stationary_distance()
+    a_form = _S * (_S - 1) / _M**2
     closed = d_inf - (d_inf - _H / _M) * a_form ** (g - 1)
-    dom = {_M: lambda r: r.randint(6, 40), _R: lambda r: r.randint(1, 5), _H: C._prob, g: lambda r: r.randint(1, 9)}
+    dom = {_M: lambda r: r.randint(6, 40), _S: lambda r: r.randint(0, 5), _H: C._prob, g: lambda r: r.randint(1, 9)}
     return (
         C._step_refit("sq_dev", SC.sq_dev_recursion_form(),
                       r"one refit of one successor (categorical): $E[(p' - p)^2 \mid q] = \alpha^2 (q - p)^2 + "
                       r"(R p(1-p) + (M - R) q(1-q))/M^2$", True),
         DerivationStep(description=r"summed over the successors ($\sum_w (q_w - p_w)^2 = D$, $E \sum_w q_w(1 - q_w) = H - D$): "
-                                   r"$D' = a D + H/M$ with $a = (M - R)(M - R - 1)/M^2$",
-                       lhs=a, rhs=a_form, domain={_M: lambda r: r.randint(6, 40), _R: lambda r: r.randint(1, 5)}),
+                                   r"$D' = a D + H/M$ with $a = S (S - 1)/M^2$, $S = M - R$ synthetic tokens",
+                       lhs=a, rhs=a_form, domain={_M: lambda r: r.randint(6, 40), _S: lambda r: r.randint(0, 5)}),
         DerivationStep(description=r"the closed form solves the recursion, $D_{g+1} = a D_g + H/M$, $D_1 = H/M$",
-                       lhs=a * closed + e * _H, rhs=closed.subs(g, g + 1), domain=dom),
+                       lhs=a_form * closed + e * _H, rhs=closed.subs(g, g + 1), domain=dom),
         DerivationStep(description=r"its limit is the fixed point $D_\infty = a D_\infty + H/M$",
-                       lhs=a * d_inf + e * _H, rhs=d_inf, domain={k: v for k, v in dom.items() if k is not g}),
+                       lhs=a_form * d_inf + e * _H, rhs=d_inf, domain={k: v for k, v in dom.items() if k is not g}),
     )
 
 
 def _threshold_step() -> DerivationStep:
     r""":math:`S^*(\varepsilon)`: :math:`D_\infty(S) \le \varepsilon` exactly for :math:`S \le \lfloor S^* \rfloor`."""
-    m, h, e = sp.symbols("M_t h_t e_t", positive=True)
+    m, h, e = sp.Symbol("M", positive=True), sp.Symbol("H_0", positive=True), sp.Symbol("varepsilon", positive=True)
     form = S.stationary_distance()
 
     def numeric_lhs(point: Mapping[sp.Symbol, Any]) -> mpmath.mpf:
@@ -594,13 +606,14 @@ def _claims_built() -> dict[str, Claim]:
         out[c.id] = c
     c = _support_claim("distinct_2", ngram=3)
     out[c.id] = c
-    closed = (r"\sum_{c} \frac{N_c}{N} \Bigl[D_{\infty,c} - \Bigl(D_{\infty,c} - \frac{H_c}{N_c}\Bigr) "
-              r"\Bigl(\frac{S_c (S_c - 1)}{N_c^2}\Bigr)^{g-1}\Bigr],\ D_{\infty,c} = \frac{H_c N_c}{N_c^2 - S_c (S_c - 1)}")
+    closed = r"\sum_{c} \frac{N_c}{N} \bigl[D_{\infty,c} - (D_{\infty,c} - H_c/N_c)\, a_c^{\,g-1}\bigr]"
     mix_params = _params(scheme="mix", real=20, generations=10)
     out[f"{NAME}-mix-mean-sq-dist"] = Claim(
         id=f"{NAME}-mix-mean-sq-dist", title="Squared distance of the next-token laws under mix, and its limit",
         model=NAME, quantity="mean_sq_dist", lhs_latex=_LATEX["mean_sq_dist"], statement=sp.Symbol(closed),
-        assumptions=(*ASSUMPTIONS, _MIX, r"$H_c = 1 - \sum_w P_0(w \mid c)^2$"),
+        assumptions=(*ASSUMPTIONS, _MIX, r"notation: $H_c = 1 - \sum_w P_0(w \mid c)^2$, $a_c = S_c (S_c - 1)/N_c^2$ and "
+                     r"$D_{\infty,c} = H_c N_c / (N_c^2 - S_c (S_c - 1))$, the limit as $g \to \infty$ ($= H_c$ when "
+                     r"$R_c = 0$: collapse)"),
         steps=(*_distance_steps(), _enumeration_step("mean_sq_dist", 3)), exact_value=_exact("mean_sq_dist"),
         params=mix_params, series_order=None, mc_target=_no_drift_target, references=("seddik2024",),
     )
@@ -609,10 +622,12 @@ def _claims_built() -> dict[str, Claim]:
         id=f"{NAME}-seddik-condition",
         title="Collapse under mix happens exactly in the contexts without real tokens (Seddik et al.'s threshold, exactly)",
         model=NAME, quantity="collapsed_contexts", lhs_latex=_LATEX["collapsed_contexts"],
-        statement=sp.Symbol(_SUPPORT["collapsed_contexts"][1]),
+        statement=sp.Symbol(_SUPPORT["collapsed_contexts"][1] + r" \xrightarrow[g \to \infty]{} \frac{1}{|C_2|} "
+                            r"\sum_{c \in C_2} \bigl([R_c = 0] + [R_c \ge 1]\, \pi_c(\delta)\bigr)"),
         assumptions=(*ASSUMPTIONS, _MIX, _CHAIN,
-                     r"as $g \to \infty$ the summand tends to 1 iff $R_c = 0$ (absorption); with $R_c \ge 1$ to the "
-                     r"stationary $\pi_c(\delta) < 1$, whatever $S_c \le N_c - 1$"),
+                     r"notation: $\pi_c(\delta) < 1$ is the stationary probability that the law of a context with "
+                     r"$R_c \ge 1$ is a point mass (its count chains have no absorbing state); the limit holds whatever "
+                     r"the synthetic share $S_c \le N_c - 1$"),
         steps=(C._step_marginal(), _absorption_step(), C._zero_engine_step(2), _enumeration_step("collapsed_contexts", 3),
                _threshold_step()),
         exact_value=_exact("collapsed_contexts"), params=sed.params, series_order=None, mc_target=sed.mc_target,
