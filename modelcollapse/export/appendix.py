@@ -548,7 +548,8 @@ def _theorem(claim: Claim, exact_ref: str | None) -> list[str]:
             r"printed coefficients agree),"
         )
     else:
-        out.append(r"then, for every $g \ge 0$ and all sizes $M_0, \dots, M_{g-1}$" + (f" (cf.\\ {refs})" if refs else "") + ",")
+        sizes = r" and all sizes $M_0, \dots, M_{g-1}$" if claim.mc_sizes else ""  # a model without a schedule: g only
+        out.append(r"then, for every $g \ge 0$" + sizes + (f" (cf.\\ {refs})" if refs else "") + ",")
     out.append(rf"\input{{claims/{claim.id}}}")
     if claim.published is not None and claim.published.series is not None:
         if exact_ref is not None:
