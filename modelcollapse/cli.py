@@ -213,15 +213,18 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
         return 0
     print(_header(model, params))
     units = {q.key: q.unit for q in model.quantities}
-    print(f"values in the units shown; series keeps terms of total degree <= {result.order} in the small parameters")
+    has_series = result.order is not None or bool(result.series)
+    print("values in the units shown" + (f"; series keeps terms of total degree <= {result.order} in the small "
+                                          "parameters" if has_series else ""))
     rows = []
     for q, ex in result.exact.items():
         se = result.series.get(q)
         rel = "n/a"
         if ex is not None and se is not None and ex != 0 and math.isfinite(float(ex)):
             rel = f"{float(abs(se - ex) / abs(ex)):.2e}"
-        rows.append([q, units.get(q, "1"), _fmt(ex, digits), _fmt(se, digits), rel])
-    print(_table(["quantity", "unit", "exact", f"series (order {result.order})", "rel. diff"], rows))
+        rows.append([q, units.get(q, "1"), _fmt(ex, digits)] + ([_fmt(se, digits), rel] if has_series else []))
+    head = ["quantity", "unit", "exact"] + ([f"series (order {result.order})", "rel. diff"] if has_series else [])
+    print(_table(head, rows))
     for q, why in {**result.no_exact}.items():
         print(f"no exact form for {q}: {why}")
     for p in model.parameters:
@@ -362,13 +365,26 @@ def _verify_table(data: dict[str, Any]) -> str:
             z = "n/a" if pub["z_published"] is None else f"{pub['z_published']:+.1f}"
             ze = "n/a" if pub["z_exact"] is None else f"{pub['z_exact']:+.2f}"
             sizes = ",".join(map(str, pub["evidence_sizes"]))
-            lines.append(f"{c['claim_id']}: {pub['verdict']}. Published terms {pub['published_terms']}, derived "
-                         f"{pub['derived_terms']}. At sizes {sizes}: exact {pub['exact_value']:.6g}, published "
-                         f"{pub['published_value']:.6g} (z = {z}), exact form z = {ze}.")
+            where = f"At sizes {sizes}" if sizes else "At " + _params_text((pub.get("evidence") or {}).get("params", {}))
+            terms = (f" Published terms {pub['published_terms']}, derived {pub['derived_terms']}."
+                     if pub["published_terms"] or pub["derived_terms"] else "")
+            failing = [p for p in pub.get("points", []) if not p["holds"]]
+            if failing:
+                terms += " Fails at " + "; ".join(f"{_params_text(p['params'])} ({p.get('scope', 'stated')}: exact "
+                                                   f"{p['exact']:.6g}, published {p['published']:.6g})" for p in failing) + "."
+            others = "".join(f"; reading {name}: {pub['alternatives'].get(name, '')}, z = {zr:+.1f}"
+                             for name, zr in (pub.get("z_alternatives") or {}).items())
+            lines.append(f"{c['claim_id']}: {pub['verdict']}.{terms} {where}: exact {pub['exact_value']:.6g}, "
+                         f"published {pub['published_value']:.6g} (z = {z}), exact form z = {ze}{others}.")
     n_ok = sum(c["ok"] for c in data["claims"])
     lines.append(f"{n_ok}/{len(data['claims'])} claims verified at scale {data['scale']} (seed {data['seed']}, "
                  f"family-wise alpha {data['alpha']:g} over {data['checks']} Monte Carlo checks)")
     return "\n".join(lines)
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} {_show(tuple(v) if isinstance(v, list) else v)}" for k, v in params.items()
+                     if v is not None) or "the claim's parameters"
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -319,7 +319,10 @@ class Figure:
       the exact mean;
     * ``"profile"``: ``quantities = (profile, reference)``: ranked profiles at the last generation from the
       model's ``simulate(..., trajectories=True).profiles()`` (``[profile]``: chains x K, each sorted
-      decreasingly; ``[reference]``: 1 x K), log-log over rank: a few chains, their mean, the reference.
+      decreasingly; ``[reference]``: 1 x K), log-log over rank: a few chains, their mean, the reference;
+    * ``"compare"``: ``quantities = (quantity,)`` and ``vary = (parameter, values)``: the exact curve and
+      the Monte Carlo estimate +- 2 s.e. of one quantity for each value of one parameter (the others as
+      given), in one panel.
     """
 
     name: str
@@ -328,6 +331,8 @@ class Figure:
     kind: str = "values"
     log: bool = False
     ylabel: str = ""
+    vary: tuple[Any, ...] = ()
+    """``"compare"`` figures: ``(parameter name, (value, ...))``."""
 
 
 @dataclass(frozen=True)
@@ -509,4 +514,5 @@ def get_model(name: str) -> Model:
 # One line per model ------------------------------------------------------------------------------------------
 register("modelcollapse.proofs.gaussian1d:MODEL", name="gaussian1d")
 register("modelcollapse.proofs.categorical:MODEL", name="categorical")
+register("modelcollapse.proofs.regression:MODEL", name="regression")
 register("modelcollapse.proofs.ngram:MODEL", name="ngram")

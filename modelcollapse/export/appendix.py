@@ -376,21 +376,46 @@ def _units(claim: Claim) -> str:
     return f"Values in units of ${render(claim.unit)}$"
 
 
+def _params_text(params: Mapping[str, Any]) -> str:
+    """Model parameters in text mode (``dim 5, samples 20, ...``; unset ones left out)."""
+    shown = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        shown.append(f"{_escape(key)} {_escape(value)}")
+    return ", ".join(shown)
+
+
 def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
     mc = ev.result.get("mc") or {}
     pub = ev.result.get("published")
     run = ev.run
+    settings: list[tuple[str, Mapping[str, Any]]] = []
+
+    def where(check: Mapping[str, Any]) -> str:
+        """The sizes of a check, or (a model without a schedule) a reference to its parameters below."""
+        if check.get("sizes"):
+            return _sizes(check["sizes"])
+        params = check.get("params") or {}
+        for tag, known in settings:
+            if known == params:
+                return f"({tag})"
+        settings.append((chr(ord("a") + len(settings)), params))
+        return f"({settings[-1][0]})"
+
     rows = [
         [
-            "exact form", _sizes(mc.get("sizes", ())), f"${_num(mc.get('theory'))}$", f"${_num(mc.get('estimate'))}$",
+            "exact form", where(mc), f"${_num(mc.get('theory'))}$", f"${_num(mc.get('estimate'))}$",
             f"${_num(mc.get('stderr'), 3)}$", f"${_signed(mc.get('z'))}$",
             f"${_int(mc['chains'])}$" if "chains" in mc else "---",
         ]
     ]
     if pub:
         x, p, ze, zp = pub.get("exact_value"), pub.get("published_value"), pub.get("z_exact"), pub.get("z_published")
-        sizes = _sizes(pub.get("evidence_sizes", ()))
         evm = pub.get("evidence") or {}
+        sizes = _sizes(pub["evidence_sizes"]) if pub.get("evidence_sizes") else where(evm)
         est, se = evm.get("estimate"), evm.get("stderr")
         chains = f"${_int(evm['chains'])}$" if "chains" in evm else "---"
         if est is None and None not in (x, p, ze, zp) and ze != zp:
@@ -414,13 +439,16 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
         r"$z = (\text{estimate} - \text{value})/\text{stderr}$."
     )
     if pub:
-        caption += " The rows at ten times the sizes share one simulation, which tests both values."
+        caption += (" The rows at ten times the sizes share one simulation, which tests both values."
+                    if pub.get("evidence_sizes") else " The published rows share one simulation, which tests both values.")
+    if settings:
+        caption += " Parameters: " + "; ".join(f"({tag}) {_params_text(p)}" for tag, p in settings) + "."
     return [
         r"\begin{table}[htbp]",
         r"\centering\small",
         r"\begin{tabular}{@{}lllllrr@{}}",
         r"\toprule",
-        r"tested & sizes $M_i$ & value & estimate & stderr & $z$ & chains \\",
+        rf"tested & {'setting' if settings else 'sizes $M_i$'} & value & estimate & stderr & $z$ & chains \\",
         r"\midrule",
         *(" & ".join(r) + r" \\" for r in rows),
         r"\bottomrule",
@@ -481,7 +509,14 @@ def _published_value_block(claim: Claim, form: Any, pub: Mapping[str, Any]) -> l
     out.append("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
     verdict = pub.get("verdict", "not verified")
     line = rf"\textbf{{Verdict: {_escape(verdict)}.}}"
+    for name, result in sorted((pub.get("alternatives") or {}).items()):
+        line += f" Other reading ({_escape(name)}): {_escape(result)}."
     points = pub.get("points") or []
+    if any(pt.get("scope") == "beyond" for pt in points):
+        out.append(line)
+        out += _points_table(points)
+        line = ""
+        points = []
     if points:
         worst = min(points, key=lambda pt: (pt["holds"], -abs(pt["exact"] - pt["published"])))
         shown = ", ".join(f"{_escape(k)} {_escape(_short(v))}" for k, v in worst["params"].items())
@@ -490,14 +525,36 @@ def _published_value_block(claim: Claim, form: Any, pub: Mapping[str, Any]) -> l
             rf"{'the relation fails' if not worst['holds'] else 'the largest gap is'} at {shown}: exact "
             rf"${_num(worst['exact'])}$, published ${_num(worst['published'])}$."
         )
-    if pub.get("evidence_sizes"):
+    where = f"At sizes {_sizes(pub['evidence_sizes'])}" if pub.get("evidence_sizes") else "At the evidence parameters"
+    if pub.get("z_published") is not None:
         line += (
-            rf" At sizes {_sizes(pub['evidence_sizes'])} the simulation gives $z = {_signed(pub.get('z_published'), 1)}$ "
-            rf"for the published value and $z = {_signed(pub.get('z_exact'))}$ for the exact form "
-            rf"(Table~\ref{{tab:{claim.id}}})."
+            rf" {where} the simulation gives $z = {_signed(pub.get('z_published'), 1)}$ "
+            rf"for the published value and $z = {_signed(pub.get('z_exact'))}$ for the exact form"
         )
-    out.append(line)
+        alts = pub.get("z_alternatives") or {}
+        if alts:
+            line += "; other readings: " + ", ".join(f"{_escape(n)} $z = {_signed(z, 1)}$" for n, z in sorted(alts.items()))
+        line += rf" (Table~\ref{{tab:{claim.id}}})."
+    out.append(line.strip())
     return out
+
+
+def _points_table(points: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The probes of a value form, in and beyond the stated scope."""
+    return [
+        r"\begin{center}\small",
+        r"\begin{tabular}{@{}p{8.2cm}lrrl@{}}",
+        r"\toprule",
+        r"parameters changed & scope & exact & published & holds \\",
+        r"\midrule",
+        *(f"{_params_text(p['params']) or 'none'} & {_escape(p.get('scope', 'stated'))} & ${_num(p['exact'])}$ & "
+          f"${_num(p['published'])}$ & {'yes' if p['holds'] else 'no'} \\\\" for p in points),
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"\end{center}",
+        r"The verdict is decided at the probes of the stated scope; those beyond it are reported only (a verdict "
+        r"``in scope'' holds at every stated probe and fails at one beyond).",
+    ]
 
 
 def _short(value: Any) -> str:
@@ -539,7 +596,8 @@ def _theorem(claim: Claim, exact_ref: str | None) -> list[str]:
     out.append(r"\end{itemize}")
     refs = rf"\cite{{{','.join(sorted(claim.references))}}}" if claim.references else ""
     if claim.published is not None and claim.published.series is None:
-        out.append(r"then (the published statement" + (f" {refs}" if refs else "") + r" is judged below against the exact form)")
+        out.append(r"then" + (f", {claim.scope}" if claim.scope else "") + r" (the published statement"
+                   + (f" {refs}" if refs else "") + r" is judged below against the exact form)")
     elif claim.published is not None:
         out.append(
             r"then, as every $M_i \to \infty$ at fixed $g$ (the published statement"
@@ -548,8 +606,8 @@ def _theorem(claim: Claim, exact_ref: str | None) -> list[str]:
             r"printed coefficients agree),"
         )
     else:
-        sizes = r" and all sizes $M_0, \dots, M_{g-1}$" if claim.mc_sizes else ""  # a model without a schedule: g only
-        out.append(r"then, for every $g \ge 0$" + sizes + (f" (cf.\\ {refs})" if refs else "") + ",")
+        scope = claim.scope or r"for every $g \ge 0$ and all sizes $M_0, \dots, M_{g-1}$"
+        out.append(r"then, " + scope + (f" (cf.\\ {refs})" if refs else "") + ",")
     out.append(rf"\input{{claims/{claim.id}}}")
     if claim.published is not None and claim.published.series is not None:
         if exact_ref is not None:

@@ -241,24 +241,49 @@ def _profile(plt: Any, spec: Model, data: FigureData, fig_spec: Figure) -> Any:
     ax.set_yscale("log")
     ax.set_xlabel("rank")
     ax.set_ylabel(fig_spec.ylabel or profile)
-    import textwrap
-
-    caption = textwrap.fill(f"(generation {int(data.generations[-1])}; {_caption_tail(spec, data)})", 100)
-    ax.set_title(f"{fig_spec.title}\n{caption}", fontsize=9)
+    ax.set_title(f"{fig_spec.title}, generation {int(data.generations[-1])}\n({_caption_tail(spec, data)})", fontsize=9)
     ax.legend(loc="best", fontsize=8, frameon=False)
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     return fig
 
 
-_DRAW = {"values": _values, "spread": _spread, "paths": _paths, "profile": _profile}
+def _compare(plt: Any, spec: Model, data: dict[Any, FigureData], fig_spec: Figure) -> Any:
+    (q,) = fig_spec.quantities
+    name = fig_spec.vary[0]
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    colors = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+    for n, (value, d) in enumerate(data.items()):
+        color = colors[n % len(colors)]
+        x, est, se = d.generations, d.estimate[q], d.stderr[q]
+        ax.fill_between(x, est - 2 * se, est + 2 * se, color=color, alpha=0.25, linewidth=0,
+                        label=f"{name} {value}: Monte Carlo $\\pm 2$ s.e. ({d.chains:,} chains)")
+        if np.isfinite(d.exact[q]).any():
+            ax.plot(x, d.exact[q], color=color, linewidth=1.4, label=f"{name} {value}: exact")
+    if fig_spec.log:
+        ax.set_yscale("log")
+    first = next(iter(data.values()))
+    ax.set_xlabel("generation $g$ (number of refits)")
+    ax.set_ylabel(fig_spec.ylabel or _label(spec, q))
+    ax.set_title(f"{fig_spec.title}\n({_caption_tail(spec, first, skip=(name,))})", fontsize=9)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
-def _caption_tail(spec: Model, data: FigureData) -> str:
+_DRAW = {"values": _values, "spread": _spread, "paths": _paths, "compare": _compare, "profile": _profile}
+
+
+def _caption_tail(spec: Model, data: FigureData, skip: tuple[str, ...] = ()) -> str:
+    """The parameters of a figure (those set, ``skip`` left out) and its seed, wrapped to the figure's width."""
+    import textwrap
+
     from ..sweep import value_text
 
-    shown = ", ".join(f"{p.name} {value_text(data.params[p.name])}" for p in spec.parameters)
-    return f"{shown}, seed {data.seed}"
+    shown = ", ".join(f"{p.name} {value_text(data.params[p.name])}" for p in spec.parameters
+                      if data.params.get(p.name) is not None and p.name not in skip)
+    return "\n".join(textwrap.wrap(f"{shown}, seed {data.seed}", 90))
 
 
 def plot_model(
@@ -282,6 +307,13 @@ def plot_model(
     if not spec.figures:
         raise ParameterError(f"model {spec.name} declares no figures")
     data = figure_data(spec, params, chains=chains, seed=seed, order=order)
+    variants: dict[str, dict[Any, FigureData]] = {}
+    for fig_spec in spec.figures:
+        if fig_spec.kind == "compare":
+            name, values = fig_spec.vary
+            variants[fig_spec.name] = {
+                v: figure_data(spec, {**data.params, name: v}, chains=chains, seed=seed, order=order) for v in values
+            }
     plt = _pyplot()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
@@ -290,7 +322,7 @@ def plot_model(
     paths = []
     with plt.rc_context({"svg.hashsalt": "modelcollapse"}):
         for fig_spec in spec.figures:
-            fig = _DRAW[fig_spec.kind](plt, spec, data, fig_spec)
+            fig = _DRAW[fig_spec.kind](plt, spec, variants.get(fig_spec.name, data), fig_spec)
             path = root / f"{fig_spec.name}.{fmt}"
             fig.savefig(path, format=fmt, dpi=150, metadata=metadata)
             plt.close(fig)

@@ -128,7 +128,9 @@ class PublishedForm:
 
     A *value* form is judged exactly, at the parameter points ``probes`` (changes to the claim's
     parameters): ``exact`` / ``refuted`` for ``relation="="``, ``bound holds`` / ``refuted`` for a bound
-    (``relation="<="``: the exact quantity is at most the published value; ``">="``: at least).
+    (``relation="<="``: the exact quantity is at most the published value; ``">="``: at least).  Points
+    ``beyond`` the statement's assumptions are compared and reported too, without deciding the verdict
+    (``exact in scope`` / ``bound holds in scope`` when one of them fails).
     """
 
     source: str
@@ -147,12 +149,15 @@ class PublishedForm:
     """The published right side in LaTeX (value forms; the appendix prints it)."""
     probes: tuple[Mapping[str, Any], ...] = ()
     """Value forms: the parameter changes at which the verdict is decided (exactly, at 50 digits)."""
+    beyond: tuple[Mapping[str, Any], ...] = ()
+    """Value forms: parameter changes outside the stated assumptions, compared and reported only."""
     tolerance: float = 1e-25
     """Value forms: relative slack of the comparison (the precision of the claim's exact values)."""
     reading: str = ""
     """How an ambiguous printed formula was read (e.g. ordered vs unordered pairs)."""
-    alternatives: Mapping[str, QuasiSymmetricSeries] = field(default_factory=dict)
-    """Other readings of the printed formula, checked too."""
+    alternatives: Mapping[str, Any] = field(default_factory=dict)
+    """Other readings of the printed formula, checked too: series for an expansion, ``(params, dps) ->
+    value`` callables for a value form (judged at the probes; their z-score at the evidence parameters)."""
 
     def __post_init__(self) -> None:
         if (self.series is None) == (self.value is None):
@@ -220,6 +225,8 @@ class Claim:
     """Abbreviation for LaTeX: ``statement -> (shorter expression, [(name, definition)])``."""
     estimator: str = ""
     notes: str = ""
+    scope: str = ""
+    """Where the exact form holds, as the appendix's theorem states it (default: every ``g`` and all sizes)."""
 
     @property
     def mc_sizes(self) -> tuple[int, ...]:

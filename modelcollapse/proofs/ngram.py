@@ -420,6 +420,7 @@ def _enumeration_step(quantity: str, real: int, ngram: int = 2) -> DerivationSte
 # claims
 
 _M, _R, _H, _S = S.M, S.R, S.H, S.S
+SCOPE = r"for every corpus and every $g \ge 1$"
 ASSUMPTIONS = (
     r"a corpus of $N$ tokens read as a cycle; context $c$ (the $n - 1$ tokens before a position) occurs "
     r"$N_c$ times; $P_0(w \mid c) = N_{c,w} / N_c$ is the maximum-likelihood $n$-gram model",
@@ -534,7 +535,7 @@ def _support_claim(quantity: str, *, ngram: int = 2, real: int = 0) -> Claim:
         title=title + (" (mix)" if mix else " (replace)"), model=NAME, quantity=quantity, lhs_latex=_LATEX[quantity],
         statement=sp.Symbol(rhs), assumptions=(*ASSUMPTIONS, _MIX if mix else _REPLACE, _CHAIN),
         steps=tuple(steps), exact_value=_exact(quantity), params=params, series_order=None, mc_target=target,
-        references=("seddik2024", "guo2023", "shumailov2024nature"),
+        references=("seddik2024", "guo2023", "shumailov2024nature"), scope=SCOPE,
     )
 
 
@@ -615,7 +616,7 @@ def _claims_built() -> dict[str, Claim]:
                      r"$D_{\infty,c} = H_c N_c / (N_c^2 - S_c (S_c - 1))$, the limit as $g \to \infty$ ($= H_c$ when "
                      r"$R_c = 0$: collapse)"),
         steps=(*_distance_steps(), _enumeration_step("mean_sq_dist", 3)), exact_value=_exact("mean_sq_dist"),
-        params=mix_params, series_order=None, mc_target=_no_drift_target, references=("seddik2024",),
+        params=mix_params, series_order=None, mc_target=_no_drift_target, references=("seddik2024",), scope=SCOPE,
     )
     sed = _support_claim("collapsed_contexts", real=20)
     out[f"{NAME}-seddik-condition"] = Claim(
@@ -631,7 +632,7 @@ def _claims_built() -> dict[str, Claim]:
         steps=(C._step_marginal(), _absorption_step(), C._zero_engine_step(2), _enumeration_step("collapsed_contexts", 3),
                _threshold_step()),
         exact_value=_exact("collapsed_contexts"), params=sed.params, series_order=None, mc_target=sed.mc_target,
-        references=("seddik2024",),
+        references=("seddik2024",), scope=SCOPE,
     )
     return out
 

@@ -127,7 +127,10 @@ class PublishedVerdict:
     evidence: MCCheck | None = None
     """The Monte Carlo check of the exact form at ``evidence_sizes`` (chains, estimate, stderr, power)."""
     points: tuple[dict[str, Any], ...] = ()
-    """Value forms: the probes of the verdict, ``{"params", "exact", "published"}`` each."""
+    """Value forms: the probes, ``{"params", "scope", "exact", "published", "holds"}`` each; ``scope`` is
+    ``stated`` (the verdict's points) or ``beyond`` (outside the stated assumptions, reported only)."""
+    z_alternatives: dict[str, float] = field(default_factory=dict)
+    """Value forms: the z-score of each other reading at the evidence parameters."""
     mc_rejects_published: bool | None = None
     """|z_published| above the threshold: the simulation rejects the published value (as it must for a
     refuted formula, and must not for an exact one)."""
@@ -403,27 +406,33 @@ def _terms(series: QuasiSymmetricSeries, order: int) -> dict[str, str]:
     return {"M" + "".join(map(str, a)) if a else "1": str(c) for a, c in s.coefficients.items()}
 
 
-def _value_verdict(claim: Claim) -> tuple[str, tuple[dict[str, Any], ...]]:
-    """A value form judged at its probes: ``exact`` or ``bound holds`` where every probe satisfies the
-    stated relation (within the form's relative tolerance), else ``refuted``."""
+def _relation_holds(form: Any, exact: Any, published: Any) -> bool:
+    """``exact <relation> published`` within the form's relative tolerance."""
+    slack = form.tolerance * max(abs(exact), abs(published), mpmath.mpf(10) ** -300)
+    return bool({"=": abs(exact - published) <= slack, "<=": exact <= published + slack,
+                 ">=": exact >= published - slack}[form.relation])
+
+
+def _value_verdict(claim: Claim, value: Callable[..., Any] | None = None) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """A value form (or another reading ``value`` of it) judged at its probes: ``exact`` or ``bound holds``
+    where every stated probe satisfies the relation (within the form's relative tolerance), else
+    ``refuted``; `` in scope`` is added when a probe beyond the stated assumptions fails."""
     form = claim.published
     assert form is not None
     points = []
-    holds = True
     with mpmath.workdps(50):
-        for probe in form.probes:
-            params = claim.at(**probe)
-            exact = claim.exact_value(params, 50)
-            published = form.evaluate(params, claim.series_variable, 50)
-            slack = form.tolerance * max(abs(exact), abs(published), mpmath.mpf(10) ** -300)
-            ok = {"=": abs(exact - published) <= slack, "<=": exact <= published + slack,
-                  ">=": exact >= published - slack}[form.relation]
-            holds &= bool(ok)
-            points.append({"params": _jsonable(dict(probe)), "exact": float(exact), "published": float(published),
-                           "holds": bool(ok)})
-    if not holds:
+        for scope, probes in (("stated", form.probes), ("beyond", form.beyond)):
+            for probe in probes:
+                params = claim.at(**probe)
+                exact = claim.exact_value(params, 50)
+                published = form.evaluate(params, claim.series_variable, 50) if value is None else value(params, 50)
+                ok = _relation_holds(form, exact, published)
+                points.append({"params": _jsonable(dict(probe)), "scope": scope, "exact": float(exact),
+                               "published": float(published), "holds": ok})
+    if not all(p["holds"] for p in points if p["scope"] == "stated"):
         return "refuted", tuple(points)
-    return ("exact" if form.relation == "=" else "bound holds"), tuple(points)
+    verdict = "exact" if form.relation == "=" else "bound holds"
+    return verdict + ("" if all(p["holds"] for p in points) else " in scope"), tuple(points)
 
 
 def _published_verdict(claim: Claim) -> tuple[str, dict[str, str]]:
@@ -541,21 +550,36 @@ def verify(
         published = None
         if c.published is not None:
             points: tuple[dict[str, Any], ...] = ()
+            z_alternatives: dict[str, float] = {}
+            ev_params = dict(c.evidence_params or c.params)
+            ev = tuple(ev_params.get(c.series_variable, ()))
+            ev_check, zp = mc[(c.id, _key(ev_params))]
+            ok = ok and ev_check.ok
+            underpowered = underpowered or not ev_check.powered
             if c.published.series is None:
                 verdict, points = _value_verdict(c)
                 difference: dict[str, str] = {}
+                # the evidence parameters may lie beyond the stated scope: what the simulation must show there
+                # follows from the exact form at those parameters, not from the verdict
+                with mpmath.workdps(50):
+                    holds_there = _relation_holds(c.published, c.exact_value(ev_params, 50),
+                                                  c.published.evaluate(ev_params, c.series_variable, 50))
+                side = {"=": abs(zp or 0.0), "<=": zp or 0.0, ">=": -(zp or 0.0)}[c.published.relation]
+                rejects = zp is not None and side > ev_check.threshold
+                if holds_there and rejects:
+                    ok = False  # the simulation contradicts the exact form
+                if not holds_there and not rejects:
+                    underpowered = True  # the simulation cannot yet see the failure the exact form names
+                if ev_check.stderr > 0:
+                    z_alternatives = {name: (ev_check.estimate - float(alt(ev_params, 30))) / ev_check.stderr
+                                      for name, alt in c.published.alternatives.items()}
             else:
                 verdict, difference = _published_verdict(c)
-            ev_params = dict(c.evidence_params or c.params)
-            ev = tuple(ev_params[c.series_variable])
-            ev_check, zp = mc[(c.id, _key(ev_params))]
-            rejects = zp is not None and abs(zp) > ev_check.threshold
-            ok = ok and ev_check.ok
-            underpowered = underpowered or not ev_check.powered
-            if verdict == "exact" and rejects:
-                ok = False  # the simulation contradicts an exact identity
-            if verdict == "refuted" and not rejects:
-                underpowered = True  # the simulation cannot yet see the error the verdict names
+                rejects = zp is not None and abs(zp) > ev_check.threshold
+                if verdict == "exact" and rejects:
+                    ok = False  # the simulation contradicts an exact identity
+                if verdict == "refuted" and not rejects:
+                    underpowered = True  # the simulation cannot yet see the error the verdict names
             form = c.published
             k = (form.remainder_order or 1) - 1
             series_form = form.series is not None
@@ -567,7 +591,8 @@ def verify(
                 derived_terms=_terms(c.series(k), k) if series_form else {},
                 difference=difference,
                 alternatives={
-                    name: ("agrees" if alt.coefficients == c.series(k).coefficients else "refuted")
+                    name: (("agrees" if alt.coefficients == c.series(k).coefficients else "refuted") if series_form
+                           else ("agrees" if _value_verdict(c, alt)[0] != "refuted" else "refuted"))
                     for name, alt in form.alternatives.items()
                 },
                 evidence_sizes=ev,
@@ -579,6 +604,7 @@ def verify(
                 evidence=ev_check,
                 mc_rejects_published=rejects,
                 points=points,
+                z_alternatives=z_alternatives,
             )
             if not ok:
                 status = "fails"
