@@ -355,3 +355,14 @@ def test_claim_derivation_steps_hold(cid):
 
     for step in get_claim(cid).steps:
         assert step.check(seed=2, exact=step.exact, points=1).ok, step.description
+
+
+def test_sweep_over_a_model_with_a_generations_parameter(capsys, tmp_path):
+    # --generations is this model's own option, not the sweep's schedule axis
+    out = tmp_path / "s.csv"
+    code, printed, err = run(capsys, "sweep", "ngram", "--corpus", OPENING, "--tokens", "40", "--generations", "3",
+                             "--scheme", "mix", "--grid", "real=5;20", "--chains", "300", "--seed", "1", "--out",
+                             str(out), "--quiet", "--workers", "1")
+    assert code == 0, err
+    rows = out.read_text().splitlines()
+    assert len(rows) == 1 + 2 * len(P.QUANTITIES) and ",3,distinct_1," in rows[1]

@@ -526,18 +526,8 @@ class _Params:
     trajectories: bool
 
 
-@dataclass(frozen=True)
-class _Partial:
-    chains: int
-    summaries: tuple[dict[str, MomentSummary], ...]
-    paths: tuple[dict[str, np.ndarray], ...] = ()
-
-    def merge(self, other: _Partial) -> _Partial:
-        return _Partial(
-            self.chains + other.chains,
-            tuple({k: a[k].merge(b[k]) for k in a} for a, b in zip(self.summaries, other.summaries, strict=True)),
-            self.paths + other.paths,
-        )
+_Partial = _cat._Partial
+"""Merged per-generation summaries and paths of chunks (the categorical sampler's)."""
 
 
 def _step_exact(rng: np.random.Generator, c: Corpus, X: np.ndarray, rc: np.ndarray, p0: np.ndarray) -> np.ndarray:

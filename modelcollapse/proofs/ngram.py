@@ -149,7 +149,7 @@ def max_synthetic_tokens(params: Mapping[str, Any], epsilon: float) -> dict[str,
 
     >>> p = MODEL.resolve({"corpus": "text:a b a c a b b a", "tokens": 8, "scheme": "mix", "real": 1})
     >>> max_synthetic_tokens(p, 0.2)["synthetic"]
-    7
+    6
     """
     c = _corpus(params)
     eps = float(epsilon)
@@ -696,6 +696,5 @@ MODEL = Model(
         (r"C_2", r"the contexts with two or more successor types in the corpus"),
     ),
     references=("seddik2024", "guo2023", "shumailov2024nature"),
-    default_plot={"tokens": 1000, "generations": 20},
 )
 """The n-gram model, as the registry sees it."""
