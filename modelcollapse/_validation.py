@@ -18,7 +18,8 @@ DEFAULT_SEED = 20241125
 MAX_GENERATIONS = 100_000
 """Longest schedule accepted (exact theory is O(g) in mpmath; simulation O(g) per chain)."""
 MAX_ORDER = 6
-"""Highest series order accepted (order 6 of Var W2^2 takes seconds; the cost grows fast beyond)."""
+"""Highest series order the CLI accepts (the library's ``series`` goes to ``MAX_ORDER + 2``; order 8 of
+Var W2^2 takes under a second, carrying one coefficient per composition)."""
 MAX_DIGITS = 1000
 """Most significant digits accepted for mpmath evaluation."""
 """Variance estimators: ``unbiased`` divides by ``M - 1``, ``mle`` (maximum likelihood) by ``M``."""

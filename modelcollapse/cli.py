@@ -135,6 +135,8 @@ def _theory_options(p: _Parser, model: Model) -> None:
     p.add_argument("--digits", default=17, help="significant digits (strings in JSON above 17)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--latex", action="store_true", help="the closed forms as LaTeX (a 'latex' key with --json)")
+    p.add_argument("--quantity", action="append", default=[], metavar="KEY",
+                   help="only this quantity (repeatable); an error if these parameters give it no exact form")
 
 
 def _run_options(p: _Parser, model: Model) -> None:
@@ -174,6 +176,9 @@ def _plot_options(p: _Parser, model: Model) -> None:
     p.add_argument("--chains", default=20_000, help="Monte Carlo chains (default 20000)")
     p.add_argument("--seed", default=str(DEFAULT_VERIFY_SEED), help=f"seed (default {DEFAULT_VERIFY_SEED})")
     p.add_argument("--order", default=2, help="order of the series curves (default 2)")
+    p.add_argument("--width", default="column", help="column (3.25 in, default) | text (6.75 in) | neurips (5.5 in) "
+                   "| a width in inches")
+    p.add_argument("--title", action="store_true", help="draw the title on the figure (it is always in <name>.txt)")
 
 
 _COMMAND_OPTIONS: dict[str, Callable[[_Parser, Model], None]] = {
@@ -192,7 +197,14 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
     params = _params(model, args)
     order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
     digits = int_arg("digits", args.digits, minimum=1, maximum=MAX_DIGITS)
+    wanted = [model.quantity(key).key for key in args.quantity]
     result = model.run_theory(params, order=order, digits=digits)
+    for key in wanted:
+        if result.exact.get(key) is None:
+            why = result.no_exact.get(key, "these parameters give it no exact form")
+            raise ParameterError(f"quantity {key} has no exact form for these parameters ({why}); simulate it")
+    if wanted:
+        result = _restricted(result, wanted)
     latex = _theory_latex(model, params, order) if args.latex else None
     if args.json:
         obj = {
@@ -227,8 +239,9 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
     print(_table(head, rows))
     for q, why in {**result.no_exact}.items():
         print(f"no exact form for {q}: {why}")
+    has_series = any(v is not None for v in result.series.values())
     for p in model.parameters:
-        if p.kind == "sizes":
+        if p.kind == "sizes" and has_series:
             p1 = sum(1 / m for m in params[p.name])
             if p1 >= 0.5:
                 print(f"note: sum 1/M_i = {p1:.3g}; the 1/M series expands in sum 1/M_i << 1 and is not a good "
@@ -236,6 +249,16 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
     if latex is not None:
         print(latex)
     return 0
+
+
+def _restricted(result: Any, keys: Sequence[str]) -> Any:
+    """The theory result with only the quantities ``keys``."""
+    import dataclasses
+
+    keep = lambda d: {k: v for k, v in d.items() if k in keys}  # noqa: E731
+    return dataclasses.replace(result, exact=keep(result.exact), series=keep(result.series),
+                               absolute=keep(result.absolute), no_exact=keep(result.no_exact),
+                               no_series=keep(result.no_series))
 
 
 def _theory_latex(model: Model, params: Mapping[str, Any], order: int) -> str:
@@ -499,7 +522,7 @@ def _cmd_sweep(model: Model, args: argparse.Namespace) -> int:
 def _cmd_latex(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .export.appendix import write_paper
+    from .export.appendix import BUILD, write_paper
     from .export.evidence import load_report
     from .proofs.registry import registry
     from .proofs.verify import SCALES
@@ -525,11 +548,15 @@ def _cmd_latex(args: argparse.Namespace) -> int:
         print(f"modelcollapse latex: {where}; verifying {len(missing)} claim(s) at scale {scale} (seed {seed})",
               file=sys.stderr)
     files = write_paper(args.out, [c.id for c in claims], report=report, scale=scale, seed=seed)
+    stale = sorted(set(files.verified) - set(missing))
+    if stale and not args.quiet:
+        print(f"modelcollapse latex: the saved evidence of {len(stale)} claim(s) no longer matched their parameters, "
+              f"exact values or derivation steps; verified again at scale {scale} (seed {seed})", file=sys.stderr)
     out = Path(args.out)
-    print(f"{out / 'claims'}: {len(files.fragments)} fragments (\\label{{eq:<claim-id>}})")
-    for path in (files.appendix, files.aux, files.bibliography):
+    print(f"{out / 'claims'}: {len(files.fragments)} fragments (\\label{{eq:<claim-id>}}; they need amsmath)")
+    for path in (*files.notation, files.appendix, files.bibliography):
         print(path)
-    print(f"compile with: cd {out} && pdflatex appendix.tex")
+    print(f"build with: cd {out} && {' && '.join(BUILD)}")
     return 0
 
 
@@ -542,7 +569,8 @@ def _cmd_plot(model: Model, args: argparse.Namespace) -> int:
     seed = int_arg("seed", args.seed, minimum=0)
     order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
     try:
-        paths = plot_model(model.name, params, args.out, fmt=fmt, chains=chains, seed=seed, order=order)
+        paths = plot_model(model.name, params, args.out, fmt=fmt, chains=chains, seed=seed, order=order,
+                           width=args.width, title=args.title)
     except ImportError as exc:
         raise ParameterError(str(exc)) from None
     for path in paths:
@@ -604,7 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("latex", help="LaTeX for papers: claim fragments, a compilable appendix, references.bib")
     p.add_argument("claims", nargs="*", help="claim ids (default: all)")
-    p.add_argument("--out", required=True, help="directory: claims/<id>.tex, appendix.tex, appendix.aux, references.bib")
+    p.add_argument("--out", required=True, help="directory: claims/<id>.tex, notation/<model>.tex, appendix.tex, references.bib")
     p.add_argument("--evidence", default=DEFAULT_EVIDENCE, help=f"verification report for the evidence tables "
                    f"(default {DEFAULT_EVIDENCE}); claims it lacks are verified now at --scale")
     p.add_argument("--scale", default="smoke", help="scale of the verification run for claims without evidence (default smoke)")

@@ -323,13 +323,18 @@ class Figure:
     * ``"compare"``: ``quantities = (quantity,)`` and ``vary = (parameter, values)``: the exact curve and
       the Monte Carlo estimate +- 2 s.e. of one quantity for each value of one parameter (the others as
       given), in one panel.
+
+    ``title`` is the figure's caption text (written beside the file, drawn only on request); ``log``: a
+    logarithmic value axis (``True``), a linear one (``False``), or decided from the data (``None``: log
+    where the exact curve is positive and spans more than a factor 30); ``ylabel`` overrides the label
+    made from the quantity's LaTeX and unit (a dimensionless ratio such as ``\\sigma_g/\\sigma``).
     """
 
     name: str
     title: str
     quantities: tuple[str, ...]
     kind: str = "values"
-    log: bool = False
+    log: bool | None = None
     ylabel: str = ""
     vary: tuple[Any, ...] = ()
     """``"compare"`` figures: ``(parameter name, (value, ...))``."""

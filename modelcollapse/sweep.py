@@ -105,7 +105,7 @@ def columns(model: str | Model) -> tuple[str, ...]:
     exact, series and Monte Carlo values, and provenance.  ``seed`` is a string (entropy may exceed 64 bits).
 
     >>> columns("gaussian1d")[:7]
-    ('model', 'sampler', 'sizes', 'estimator', 'sigma', 'M', 'g')
+    ('model', 'sampler', 'sizes', 'estimator', 'sigma', 'scheme', 'real')
     """
     spec = model if isinstance(model, Model) else get_model(model)
     return (*_HEAD, *(p.name for p in spec.parameters), *_BODY)
@@ -611,7 +611,7 @@ def run_sweep(
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "sweep.csv"
     >>> res = run_sweep(path, model="gaussian1d", sizes_grid=[10, 20], generations=[1, 3], chains=2_000, seed=7)
     >>> len(res.rows), res.computed
-    (32, (0, 1, 2, 3))
+    (36, (0, 1, 2, 3))
     >>> again = run_sweep(path, model="gaussian1d", sizes_grid=[10, 20], generations=[1, 3], chains=2_000, seed=7)
     >>> again.computed, again.resumed
     ((), (0, 1, 2, 3))

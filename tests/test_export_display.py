@@ -38,7 +38,13 @@ def test_results_display(report):
     assert "Published statement: **refuted**" in bundle["text/markdown"]
     rb = report._repr_mimebundle_()
     assert rb["text/markdown"].startswith("2/2 claims verified at scale smoke")
-    assert report._repr_latex_().count(r"\\") == 2  # header row + two claims
+    # header row + one row per check: the first claim's, the published claim's at its sizes and at the
+    # larger sizes, and the published value's z beside it
+    latex = report._repr_latex_()
+    assert latex.count(r"\\") == 4 and r"\text{published formula}" in latex
+    z = report.results[1].published.z_published
+    assert f"| published formula | {report.results[1].published.published_value:.6g} |" in rb["text/markdown"]
+    assert f"{z:+.1f}" in rb["text/markdown"]
 
 
 def test_sympy_api_returns_displayable_expressions():
@@ -51,16 +57,16 @@ def test_citation_prints_and_returns(capsys):
     text = modelcollapse.citation("gaussian1d-var-w2sq")
     printed = capsys.readouterr().out
     assert isinstance(text, Citation) and isinstance(text, str) and printed == text
-    assert "@article{shumailov2024nature," in text and "@misc{shumailov2024curse," in text
+    assert "@article{shumailov2024nature," in text and "@misc{shumailov2023curse," in text
     assert "doi" in text and "2305.17493" in text
-    assert repr(text) == "<BibTeX: 2 entries: shumailov2024curse, shumailov2024nature>"
+    assert repr(text) == "<BibTeX: 2 entries: shumailov2023curse, shumailov2024nature>"
 
 
 def test_citation_accepts_claims_results_and_reports(report):
     buf = io.StringIO()
     assert citation(get_claim("gaussian1d-var-x"), file=buf) == buf.getvalue()
-    assert cited_keys(report) == cited_keys(*report.results) == ("shumailov2024curse", "shumailov2024nature")
-    assert {"shumailov2024curse", "shumailov2024nature"} <= set(cited_keys())  # every registered claim
+    assert cited_keys(report) == cited_keys(*report.results) == ("shumailov2023curse", "shumailov2024nature")
+    assert {"shumailov2023curse", "shumailov2024nature"} <= set(cited_keys())  # every registered claim
     with pytest.raises(TypeError, match="citation\\(\\) takes claim ids"):
         citation(3.5, file=None)
     with pytest.raises(modelcollapse.ParameterError, match="claim must be one of the registered ids"):

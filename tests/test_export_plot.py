@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib", reason="the plot extra (matplotlib) is not installed")
 
 from modelcollapse.cli import main  # noqa: E402
-from modelcollapse.export.plot import figure_data  # noqa: E402
+from modelcollapse.export.plot import WIDTHS, figure, figure_data  # noqa: E402
 from modelcollapse.symbolic import gaussian1d as G  # noqa: E402
+
+PDFFONTS = shutil.which("pdffonts")
 
 NAMES = ("var_x", "w2", "log_sigma2", "trajectories")
 
@@ -20,6 +25,7 @@ def test_plot_writes_the_figures(tmp_path, capsys):
     printed = capsys.readouterr().out.split()
     assert code == 0
     assert [p.rsplit("/", 1)[-1] for p in printed] == [f"{n}.png" for n in NAMES]
+    assert sorted(p.name for p in out.iterdir()) == sorted([f"{n}.png" for n in NAMES] + [f"{n}.txt" for n in NAMES])
     for name in NAMES:
         data = (out / f"{name}.png").read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
@@ -32,12 +38,50 @@ def test_plot_writes_the_figures(tmp_path, capsys):
 
 def test_plot_pdf(tmp_path, capsys):
     code = main(["plot", "gaussian1d", "--sizes", "10,30,7", "--out", str(tmp_path), "--format", "pdf",
-                 "--chains", "500", "--estimator", "mle"])
+                 "--chains", "500", "--estimator", "mle", "--width", "text"])
     capsys.readouterr()
     assert code == 0
     for name in NAMES:
         data = (tmp_path / f"{name}.pdf").read_bytes()
         assert data.startswith(b"%PDF") and b"CreationDate" not in data
+        caption = (tmp_path / f"{name}.txt").read_text()
+        assert "seed 20241125" in caption and "500 chains" in caption  # the caption is beside, not on, the figure
+        if PDFFONTS:  # fonts embedded as TrueType: many venues reject Type 3
+            fonts = subprocess.run([PDFFONTS, str(tmp_path / f"{name}.pdf")], capture_output=True, text=True).stdout
+            assert "Type 3" not in fonts and "TrueType" in fonts, fonts
+
+
+@pytest.fixture(scope="module")
+def small():
+    return figure_data("gaussian1d", {"sizes": (5,) * 40, "estimator": "mle"}, chains=2000, seed=5,
+                       trajectory_chains=100, shown_chains=5)
+
+
+def test_figures_for_papers(small):
+    import matplotlib.pyplot as plt
+
+    fig = figure("gaussian1d", "var_x", data=small)
+    assert tuple(fig.get_size_inches().round(2))[0] == WIDTHS["column"] and fig._suptitle is None
+    top = fig.axes[0]
+    assert top.get_ylabel() == r"$\operatorname{Var} X^g/\sigma^{2}$"  # a dimensionless ratio, no "units of"
+    assert not any("units" in a.get_ylabel() for a in fig.axes)
+    plt.close(fig)
+    fig = figure("gaussian1d", "w2", data=small, width="text", title=True)
+    assert fig.get_size_inches()[0] == WIDTHS["text"] and fig._suptitle is not None
+    by_label = {a.get_ylabel(): a for a in fig.axes}
+    mean_ax, var_ax = by_label[r"$E\, W_2^2/\sigma^{2}$"], by_label[r"$\operatorname{Var} W_2^2/\sigma^{4}$"]
+    assert var_ax.get_yscale() == "log"  # Var W2^2 spans decades
+    # the series of E W2^2 diverges at 5 points per refit: y-limits from the exact curve and the band, clipped
+    lo, hi = mean_ax.get_ylim()
+    exact = small.exact["mean_w2sq"]
+    assert lo > -0.1 * exact.max() and hi < 1.5 * max(exact.max(), np.nanmax(small.estimate["mean_w2sq"] + 2 * small.stderr["mean_w2sq"]))
+    assert np.nanmin(small.series["mean_w2sq"]) < lo  # the series really leaves the range
+    assert "clipped" in fig.modelcollapse_caption and "logarithmic" in fig.modelcollapse_caption
+    plt.close(fig)
+    # into the caller's axes
+    fig, ax = plt.subplots()
+    assert figure("gaussian1d", "trajectories", data=small, ax=ax) is fig and ax.get_yscale() == "log"
+    plt.close(fig)
 
 
 def test_figure_data_matches_theory():
@@ -60,6 +104,7 @@ def test_figure_data_matches_theory():
         (["gaussian1d", "--sizes", "10", "--format", "gif"], "format must be one of png, pdf, svg (got 'gif')"),
         (["gaussian1d", "--sizes", "10", "--chains", "1"], "chains must be an integer >= 2 (got 1)"),
         (["gaussian1d", "--sizes", "10", "--estimator", "ols"], "estimator must be one of unbiased, mle (got 'ols')"),
+        (["gaussian1d", "--sizes", "10", "--width", "huge"], "width must be one of column, text, neurips or a width in inches"),
     ],
 )
 def test_plot_bad_input(tmp_path, capsys, argv, message):

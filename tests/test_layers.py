@@ -14,8 +14,11 @@ def _modules_after(import_line: str) -> set[str]:
     return set(proc.stdout.split())
 
 
-@pytest.mark.parametrize("module", ["modelcollapse.symbolic", "modelcollapse.symbolic.gaussian1d", "modelcollapse.symbolic.series",
-                                    "modelcollapse.symbolic.ngram"])
+@pytest.mark.parametrize(
+    "module",
+    ["modelcollapse.symbolic", "modelcollapse.symbolic.gaussian1d", "modelcollapse.symbolic.recursion", "modelcollapse.symbolic.series",
+     "modelcollapse.symbolic.ngram"],
+)
 def test_symbolic_imports_no_numeric_layer(module):
     loaded = _modules_after(f"import {module}")
     assert "numpy" not in loaded and "scipy" not in loaded

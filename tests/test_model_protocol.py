@@ -184,7 +184,8 @@ def test_verify_and_appendix_of_the_toy(toy, mc_check, tmp_path):
     assert result.mc.params == {"sizes": [6, 9, 5], "p": 0.5}
     files = write_paper(tmp_path / "paper", ["toycoin-var-p"], report=report.to_dict())
     tex = files.appendix.read_text()
-    assert r"\label{thm:toycoin-var-p}" in tex and "bias of the original coin" in tex
+    assert r"\label{thm:toycoin-var-p}" in tex and r"\input{notation/toycoin}" in tex
+    assert "bias of the original coin" in (tmp_path / "paper" / "notation" / "toycoin.tex").read_text()
     assert r"\operatorname{Var} p_g" in (tmp_path / "paper" / "claims" / "toycoin-var-p.tex").read_text()
 
 

@@ -19,7 +19,7 @@ DERIVED = [cid for cid in claim_ids() if cid.startswith("gaussian1d-")]
 
 def test_registry_has_every_quantity_both_estimators_and_the_published_claims():
     ids = claim_ids()
-    assert len(DERIVED) == 16 and len(set(ids)) == len(ids)
+    assert len(DERIVED) == 18 and len(set(ids)) == len(ids)
     assert {"shumailov2024-a-var-x", "shumailov2024-b-mean-w2sq", "shumailov2024-c-var-w2sq"} <= set(ids)
     assert all(c.replace("-", "").isalnum() for c in ids)  # safe as file names and LaTeX labels
     with pytest.raises(ParameterError, match=r"claim must be one of the registered ids .* \(got 'nope'\)"):
@@ -35,11 +35,38 @@ def test_derivation_steps_hold_numerically(cid):
 
 @pytest.mark.parametrize("cid", ["gaussian1d-var-x", "gaussian1d-mean-w2sq", "gaussian1d-var-w2sq-mle", "gaussian1d-var-log-sigma2"])
 def test_derivation_steps_proved_exactly(cid):
-    """The recursion-solution and decomposition steps are proved by SymPy, not only sampled."""
-    exact_steps = [s for s in get_claim(cid).steps if s.exact]
-    assert len(exact_steps) == 2
-    for step in exact_steps:
-        assert step.check(points=0).exact is True
+    """Every step SymPy can decide is proved, not only sampled: the cross-check at g = 2, the quantity in its
+    moments, and the base case and induction step of every closed form, for symbolic g."""
+    steps = [s for s in get_claim(cid).steps if s.exact]
+    assert {"base", "recurrence"} <= {s.kind for s in steps}
+    for step in steps:
+        assert step.check(points=0).exact is True, step.description
+
+
+@pytest.mark.parametrize("cid", DERIVED)
+def test_every_closed_form_is_proved_for_every_g(cid):
+    """Base case and induction step of every moment the closed form uses, with g a symbol."""
+    claim = get_claim(cid)
+    induction = [s for s in claim.steps if s.kind in ("base", "recurrence", "invariant")]
+    assert sum(s.kind == "recurrence" for s in induction) >= 1 and sum(s.kind == "base" for s in induction) >= 1
+    for step in induction:
+        assert step.index == sp.Symbol("g", nonnegative=True, integer=True)
+        assert step.prove() is True, step.description
+
+
+def test_a_wrong_closed_form_fails_its_induction_step():
+    """The induction step is a real check: a closed form off by a term that vanishes at g = 0 (so the base
+    case still holds) is not proved, and its random-point check fails too."""
+    claim = get_claim("gaussian1d-var-w2sq")
+    step = next(s for s in claim.steps if s.kind == "recurrence" and "m_{2,2}" in s.description)
+    g = step.index
+    j = sp.Symbol("j", integer=True, nonnegative=True)
+    wrong = sp.Sum(1 / (sp.IndexedBase("M", positive=True, integer=True)[j]) ** 3, (j, 0, g - 1))  # zero at g = 0
+    bad = dataclasses.replace(step, lhs=step.lhs + wrong.subs(g, g + 1))
+    assert bad.prove() is None
+    assert not bad.check(seed=2, points=2).ok
+    telescoped = next(s for s in get_claim("gaussian1d-var-x-mle").steps if s.kind == "invariant")
+    assert dataclasses.replace(telescoped, rhs=telescoped.rhs * (1 + sp.Rational(1, 100))).prove() is None
 
 
 def test_a_wrong_step_is_caught():

@@ -118,4 +118,6 @@ def test_value_forms_get_exact_verdicts_and_appear_in_the_appendix(toy, mc_check
     assert all(pt["holds"] for pt in res["pubtoy-holds"].published.points)
     files = write_paper(tmp_path / "paper", ids, report=report.to_dict())
     tex = files.appendix.read_text()
-    assert "Verdict: bound holds." in tex and "Verdict: refuted." in tex and r"\le{}" in tex
+    assert "Verdict: bound holds." in tex and "Verdict: refuted." in tex
+    # the statement as published, with its relation, is the claim's fragment
+    assert r"\le p(1-p)\sum_i 1/M_i" in (tmp_path / "paper" / "claims" / "pubtoy-holds.tex").read_text()

@@ -176,6 +176,48 @@ def test_series_remainder_order_general_sizes(quantity, estimator):
             assert abs(err - predicted) <= 100 * mpmath.mpf(10) ** -e * (abs(predicted) + mpmath.mpf(10) ** (-e * (order + 1)))
 
 
+REMAINDER_PATTERN = (1, 2, 1, 3, 2, 1, 3, 1, 2)
+REMAINDER_DPS = 120
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("quantity", Q)
+def test_series_remainder_orders_1_to_8_unequal_sizes(quantity, estimator):
+    """exact - series_k equals the degree-(k+1) terms of series_{k+1} up to a relative O(1/M), for k = 1..8, at
+    g = 9 unequal sizes M*(1, 2, 1, 3, 2, 1, 3, 1, 2), M = 10^4, 10^6, 10^8 (mpmath, 120 digits).
+
+    A composition with l parts enters only at g >= l.  For every l = 4..8 that the series has, the terms with l
+    parts must exceed the tolerance somewhere, so that a wrong coefficient with that many parts fails the test.
+    """
+    sensitive: set[int] = set()
+    with mpmath.workdps(REMAINDER_DPS):
+        for e in (4, 6, 8):
+            M = 10**e
+            sizes = [p * M for p in REMAINDER_PATTERN]
+            exact = G.evaluate(quantity, sizes, estimator, dps=REMAINDER_DPS)
+            for k in range(1, 9):
+                degree = {a: c for a, c in G._series(quantity, k + 1, estimator).coefficients.items() if sum(a) == k + 1}
+                predicted = QuasiSymmetricSeries(degree, k + 1).evaluate(sizes, REMAINDER_DPS)
+                err = exact - G.series(quantity, k, estimator).evaluate(sizes, REMAINDER_DPS)
+                tolerance = 100 * (abs(predicted) + mpmath.mpf(M) ** -(k + 1)) / M
+                assert abs(err - predicted) <= tolerance, (e, k, err, predicted)
+                for parts in range(4, k + 2):
+                    share = QuasiSymmetricSeries({a: c for a, c in degree.items() if len(a) == parts}, k + 1)
+                    if abs(share.evaluate(sizes, REMAINDER_DPS)) > tolerance:
+                        sensitive.add(parts)
+    lengths = {len(a) for a in G._series(quantity, 9, estimator).coefficients}
+    assert {n for n in lengths if 4 <= n <= 8} <= sensitive
+
+
+def test_four_part_compositions_are_present():
+    """The remainder test above has four-part coefficients to check for most quantities."""
+    with_four_parts = {
+        (q, est) for q in Q for est in ESTIMATORS if any(len(a) >= 4 for a in G.series(q, 5, est).coefficients)
+    }
+    assert {("mean_w2sq", "unbiased"), ("var_w2sq", "unbiased"), ("var_w2sq", "mle"), ("mean_sigma2", "mle")} <= with_four_parts
+    assert ("var_x", "unbiased") not in with_four_parts  # 1 + sum 1/M_i exactly
+
+
 def test_series_known_terms():
     p = lambda r: sp.Sum(G.Mi[sp.Symbol("i", integer=True, nonnegative=True)] ** (-r), (sp.Symbol("i", integer=True, nonnegative=True), 0, G.g - 1))  # noqa: E731
     # E W2^2 = (3/2) sum 1/M_i + O(M^-2), the leading term of the article's statement (b)
@@ -276,6 +318,18 @@ def test_series_close_to_exact_for_large_sizes(sizes, order):
 def test_errors_name_parameter_constraint_and_value(call, message):
     with pytest.raises(ParameterError, match=message):
         call()
+
+
+def test_one_quantity_table():
+    """Every quantity once, with its LaTeX name and unit; the listed keys are the model's declared quantities
+    and estimate keys of the numeric layer."""
+    from modelcollapse.models import get_model
+    from modelcollapse.numeric.gaussian1d import ESTIMATE_KEYS
+
+    assert G.QUANTITIES == get_model("gaussian1d").quantity_keys == ESTIMATE_KEYS
+    assert G.EXTRA_QUANTITIES == ("mean_x",)
+    assert G.latex_name("var_w2sq") == r"\operatorname{Var} W_2^2"
+    assert [G.sigma_power(q) for q in G.QUANTITIES] == [2, 2, 1, 2, 4, 0, 0, 2, 4]
 
 
 def test_compositions_and_partitions_are_complete():

@@ -1,12 +1,19 @@
 r"""BibTeX for the papers the claims rely on, and :func:`citation` (STYLE.md, R15: citations are data).
 
-The entries are written by hand from the seed article's reference list ("Notes and References") and the
-project's ``REFERENCES.md``; every claim names its sources by these keys (``Claim.references``).
+The entries are written by hand from the seed article's reference list ("Notes and References"), the
+project's ``REFERENCES.md`` and the venues' own pages.  Every entry names its venue and year; a paper
+published at a venue carries its DOI where it has one and its arXiv identifier (``eprint``); a paper only on
+arXiv says so in ``howpublished`` (the field every BibTeX style prints) and nowhere else, so no style prints
+the identifier twice.  Keys are ``<first author><year><word>`` with the year of the cited version; the keys
+of earlier releases stay valid through :data:`ALIASES`.  The appendix typesets them with BibTeX
+(``\bibliographystyle{plainnat}``, natbib).
 
 >>> sorted(ENTRIES)[:3]
-['alemohammad2023', 'bertrand2024', 'borji2024']
+['alemohammad2024', 'bertrand2024', 'borji2024']
 >>> print(entry("borji2024").splitlines()[0])
 @misc{borji2024,
+>>> canonical("shumailov2024curse")
+'shumailov2023curse'
 """
 
 from __future__ import annotations
@@ -16,9 +23,17 @@ import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-__all__ = ["ENTRIES", "Citation", "bibliography_items", "bibtex", "citation", "cited_keys", "entry"]
+__all__ = ["ALIASES", "BIBLIOGRAPHY_STYLE", "ENTRIES", "Citation", "bibtex", "canonical", "citation", "cited_keys", "entry"]
+
+BIBLIOGRAPHY_STYLE = "plainnat"
+"""The BibTeX style of the appendix (natbib's, in texlive-latex-base)."""
 
 _SHUMAILOV = "Shumailov, Ilia and Shumaylov, Zakhar and Zhao, Yiren and Papernot, Nicolas and Anderson, Ross and Gal, Yarin"
+
+
+def _arxiv(identifier: str, primary: str) -> str:
+    return f"arXiv preprint arXiv:{identifier} [{primary}]"
+
 
 ENTRIES: dict[str, tuple[str, dict[str, str]]] = {
     "shumailov2024nature": ("article", {
@@ -32,14 +47,11 @@ ENTRIES: dict[str, tuple[str, dict[str, str]]] = {
         "month": "jul",
         "doi": "10.1038/s41586-024-07566-y",
     }),
-    "shumailov2024curse": ("misc", {
+    "shumailov2023curse": ("misc", {
         "author": "Shumailov, Ilia and Shumaylov, Zakhar and Zhao, Yiren and Gal, Yarin and Papernot, Nicolas and Anderson, Ross",
         "title": "The Curse of Recursion: Training on Generated Data Makes Models Forget",
+        "howpublished": _arxiv("2305.17493", "cs.LG"),
         "year": "2023",
-        "eprint": "2305.17493",
-        "archiveprefix": "arXiv",
-        "primaryclass": "cs.LG",
-        "note": "arXiv:2305.17493",
     }),
     "gerstgrasser2024": ("misc", {
         "author": (
@@ -48,59 +60,47 @@ ENTRIES: dict[str, tuple[str, dict[str, str]]] = {
             "Roberts, Daniel A. and Yang, Diyi and Donoho, David L. and Koyejo, Sanmi"
         ),
         "title": "Is Model Collapse Inevitable? {B}reaking the Curse of Recursion by Accumulating Real and Synthetic Data",
+        "howpublished": _arxiv("2404.01413", "cs.LG"),
         "year": "2024",
-        "eprint": "2404.01413",
-        "archiveprefix": "arXiv",
-        "primaryclass": "cs.LG",
-        "note": "arXiv:2404.01413",
     }),
-    "dohmatob2024regression": ("misc", {
+    "dohmatob2024regression": ("inproceedings", {
         "author": "Dohmatob, Elvis and Feng, Yunzhen and Kempe, Julia",
         "title": "Model Collapse Demystified: The Case of Regression",
+        "booktitle": "Advances in Neural Information Processing Systems ({NeurIPS})",
+        "volume": "37",
         "year": "2024",
         "eprint": "2402.07712",
         "archiveprefix": "arXiv",
-        "primaryclass": "cs.LG",
-        "note": "arXiv:2402.07712",
     }),
-    "dohmatob2024tails": ("misc", {
+    "dohmatob2024tails": ("inproceedings", {
         "author": "Dohmatob, Elvis and Feng, Yunzhen and Yang, Pu and Charton, Fran{\\c{c}}ois and Kempe, Julia",
         "title": "A Tale of Tails: Model Collapse as a Change of Scaling Laws",
+        "booktitle": "Proceedings of the 41st International Conference on Machine Learning ({ICML})",
+        "series": "Proceedings of Machine Learning Research",
+        "volume": "235",
+        "pages": "11165--11197",
+        "publisher": "PMLR",
         "year": "2024",
         "eprint": "2402.07043",
         "archiveprefix": "arXiv",
-        "primaryclass": "cs.LG",
-        "note": "arXiv:2402.07043",
     }),
-    "seddik2024": ("misc", {
+    "seddik2024": ("inproceedings", {
         "author": "Seddik, Mohamed El Amine and Chen, Suei-Wen and Hayou, Soufiane and Youssef, Pierre and Debbah, Merouane",
         "title": "How Bad is Training on Synthetic Data? {A} Statistical Analysis of Language Model Collapse",
+        "booktitle": "First Conference on Language Modeling ({COLM})",
         "year": "2024",
         "eprint": "2404.05090",
         "archiveprefix": "arXiv",
-        "primaryclass": "cs.LG",
-        "note": "arXiv:2404.05090",
-    }),
-    "suresh2024": ("misc", {
-        "author": "Suresh, Ananda Theertha and Thangaraj, Andrew and Khandavally, Aditya Nanda Kishore",
-        "title": "Rate of Model Collapse in Recursive Training",
-        "year": "2024",
-        "eprint": "2412.17646",
-        "archiveprefix": "arXiv",
-        "note": "AISTATS 2025",
     }),
     "borji2024": ("misc", {
         "author": "Borji, Ali",
         "title": (
             "A Note on {S}humailov et al. (2024): ``{AI} Models Collapse When Trained on Recursively Generated Data''"
         ),
+        "howpublished": _arxiv("2410.12954", "cs.LG"),
         "year": "2024",
-        "eprint": "2410.12954",
-        "archiveprefix": "arXiv",
-        "primaryclass": "cs.LG",
-        "note": "arXiv:2410.12954",
     }),
-    "alemohammad2023": ("inproceedings", {
+    "alemohammad2024": ("inproceedings", {
         "author": (
             "Alemohammad, Sina and Casco-Rodriguez, Josue and Luzi, Lorenzo and Humayun, Ahmed Imtiaz and "
             "Babaei, Hossein and LeJeune, Daniel and Siahkoohi, Ali and Baraniuk, Richard G."
@@ -110,57 +110,97 @@ ENTRIES: dict[str, tuple[str, dict[str, str]]] = {
         "year": "2024",
         "eprint": "2307.01850",
         "archiveprefix": "arXiv",
-        "primaryclass": "cs.LG",
     }),
     "bertrand2024": ("inproceedings", {
         "author": "Bertrand, Quentin and Bose, Avishek Joey and Duplessis, Alexandre and Jiralerspong, Marco and Gidel, Gauthier",
         "title": "On the Stability of Iterative Retraining of Generative Models on their own Data",
         "booktitle": "The Twelfth International Conference on Learning Representations ({ICLR})",
         "year": "2024",
+        "eprint": "2310.00429",
+        "archiveprefix": "arXiv",
     }),
     "wyllie2024": ("inproceedings", {
         "author": "Wyllie, Sierra and Shumailov, Ilia and Papernot, Nicolas",
         "title": "Fairness Feedback Loops: Training on Synthetic Data Amplifies Bias",
-        "booktitle": "The 2024 {ACM} Conference on Fairness, Accountability, and Transparency ({FAccT} '24)",
-        "pages": "2113--2147",
+        "booktitle": "Proceedings of the 2024 {ACM} Conference on Fairness, Accountability, and Transparency ({FAccT})",
         "publisher": "Association for Computing Machinery",
         "address": "New York, NY, USA",
         "year": "2024",
-        "doi": "10.1145/3630106.3659029",
         "eprint": "2403.07857",
         "archiveprefix": "arXiv",
     }),
     "guo2023": ("misc", {
         "author": "Guo, Yanzhu and Shang, Guokan and Vazirgiannis, Michalis and Clavel, Chlo{\\'e}",
         "title": "The Curious Decline of Linguistic Diversity: Training Language Models on Synthetic Text",
+        "howpublished": _arxiv("2311.09807", "cs.CL"),
         "year": "2023",
-        "eprint": "2311.09807",
-        "archiveprefix": "arXiv",
-        "primaryclass": "cs.CL",
-        "note": "arXiv:2311.09807",
     }),
     "kirchenbauer2023": ("inproceedings", {
         "author": "Kirchenbauer, John and Geiping, Jonas and Wen, Yuxin and Katz, Jonathan and Miers, Ian and Goldstein, Tom",
         "title": "A Watermark for Large Language Models",
-        "booktitle": "Proceedings of the 40th International Conference on Machine Learning",
+        "booktitle": "Proceedings of the 40th International Conference on Machine Learning ({ICML})",
         "series": "Proceedings of Machine Learning Research",
         "volume": "202",
         "pages": "17061--17084",
         "publisher": "PMLR",
         "year": "2023",
+        "eprint": "2301.10226",
+        "archiveprefix": "arXiv",
     }),
-    "kazdan2024": ("misc", {
-        "author": "Kazdan, Joshua and others",
-        "title": "Collapse or Thrive? {P}erils and Promises of Synthetic Data in a Self-Generating World",
+    "kazdan2025": ("inproceedings", {
+        "author": (
+            "Kazdan, Joshua and Schaeffer, Rylan and Dey, Apratim and Gerstgrasser, Matthias and Rafailov, Rafael "
+            "and Donoho, David L. and Koyejo, Sanmi"
+        ),
+        "title": "Collapse or Thrive: Perils and Promises of Synthetic Data in a Self-Generating World",
+        "booktitle": "Proceedings of the 42nd International Conference on Machine Learning ({ICML})",
+        "series": "Proceedings of Machine Learning Research",
+        "volume": "267",
+        "pages": "29469--29494",
+        "publisher": "PMLR",
+        "year": "2025",
+        "eprint": "2410.16713",
+        "archiveprefix": "arXiv",
+    }),
+    "dey2024universality": ("misc", {
+        "author": "Dey, Apratim and Donoho, David",
+        "title": "Universality of the $\\pi^2/6$ Pathway in Avoiding Model Collapse",
+        "howpublished": _arxiv("2410.22812", "stat.ML"),
         "year": "2024",
+    }),
+    "suresh2025": ("inproceedings", {
+        "author": "Suresh, Ananda Theertha and Thangaraj, Andrew and Khandavally, Aditya Nanda Kishore",
+        "title": "Rate of Model Collapse in Recursive Training",
+        "booktitle": "Proceedings of the 28th International Conference on Artificial Intelligence and Statistics ({AISTATS})",
+        "series": "Proceedings of Machine Learning Research",
+        "volume": "258",
+        "pages": "1396--1404",
+        "publisher": "PMLR",
+        "year": "2025",
+        "eprint": "2412.17646",
+        "archiveprefix": "arXiv",
     }),
 }
 """``{key: (entry type, fields)}``; fields in the order they are written."""
+
+ALIASES: dict[str, str] = {
+    "shumailov2024curse": "shumailov2023curse",
+    "alemohammad2023": "alemohammad2024",
+    "kazdan2024": "kazdan2025",
+    "suresh2024": "suresh2025",
+}
+"""Keys of earlier releases (whose year did not match the cited version) -> the current key."""
+
+
+def canonical(key: str) -> str:
+    """The current key for ``key`` (an alias or a current key)."""
+    return ALIASES.get(key, key)
 
 
 def entry(key: str) -> str:
     """One BibTeX entry; an unknown key raises :class:`KeyError` naming the known ones."""
     try:
+        key = canonical(key)
         kind, fields = ENTRIES[key]
     except KeyError:
         raise KeyError(f"no BibTeX entry for {key!r} (known: {', '.join(sorted(ENTRIES))})") from None
@@ -171,7 +211,7 @@ def entry(key: str) -> str:
 
 def bibtex(keys: Iterable[str] | None = None) -> str:
     """The entries for ``keys`` (all known entries when ``None``), sorted by key, deduplicated."""
-    chosen = sorted(set(ENTRIES if keys is None else keys))
+    chosen = sorted({canonical(k) for k in (ENTRIES if keys is None else keys)})
     return "\n\n".join(entry(k) for k in chosen) + ("\n" if chosen else "")
 
 
@@ -201,7 +241,7 @@ def cited_keys(*claims: Any) -> tuple[str, ...]:
         items = list(registry())
     keys: set[str] = set()
     for item in items:
-        keys.update(_claim_of(item).references)
+        keys.update(canonical(k) for k in _claim_of(item).references)
     return tuple(sorted(keys))
 
 
@@ -228,9 +268,9 @@ def citation(*claims: Any, file: TextIO | None = _STDOUT) -> Citation:
     --------
     >>> bib = citation("gaussian1d-var-w2sq", file=None)
     >>> bib
-    <BibTeX: 2 entries: shumailov2024curse, shumailov2024nature>
+    <BibTeX: 2 entries: shumailov2023curse, shumailov2024nature>
     >>> print(bib.splitlines()[0])
-    @misc{shumailov2024curse,
+    @misc{shumailov2023curse,
     """
     text = Citation(bibtex(cited_keys(*claims)))
     if file is _STDOUT:
@@ -239,49 +279,3 @@ def citation(*claims: Any, file: TextIO | None = _STDOUT) -> Citation:
         file.write(text)
         file.flush()
     return text
-
-
-# ---------------------------------------------------------------------------------------------------------
-# a `thebibliography` for documents compiled without BibTeX (the appendix compiles with pdflatex alone)
-
-
-def _names(authors: str) -> str:
-    people = [a.strip() for a in authors.split(" and ")]
-    shown = []
-    for p in people:
-        if p == "others":
-            shown.append("et al.")
-            continue
-        last, _, first = p.partition(",")
-        shown.append(f"{first.strip()} {last.strip()}".strip())
-    if len(shown) > 1 and shown[-1] == "et al.":
-        return ", ".join(shown[:-1]) + " et al."
-    if len(shown) <= 2:
-        return " and ".join(shown)
-    return ", ".join(shown[:-1]) + ", and " + shown[-1]
-
-
-def bibliography_items(keys: Iterable[str]) -> list[tuple[str, str]]:
-    """``(key, formatted reference)`` for each key, sorted by key: the text of a ``\\bibitem``."""
-    out = []
-    for key in sorted(set(keys)):
-        _, f = ENTRIES[key]
-        parts = [_names(f["author"]).rstrip(".") + ".", f"{f['title']}."]
-        venue = f.get("journal") or f.get("booktitle")
-        if venue:
-            v = f"\\emph{{{venue}}}"
-            if "volume" in f and "journal" in f:
-                v += f", {f['volume']}"
-                if "number" in f:
-                    v += f"({f['number']})"
-            if "pages" in f:
-                v += f", pages {f['pages']}"
-            parts.append(v + ",")
-        if "eprint" in f:
-            parts.append(f"arXiv:{f['eprint']},")
-        parts.append(f"{f['year']}.")
-        if "doi" in f:
-            parts.append(f"doi:{f['doi']}.")
-        out.append((key, " ".join(parts)))
-    return out
-

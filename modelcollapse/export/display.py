@@ -2,14 +2,15 @@ r"""Jupyter display of verification results (``_repr_latex_``, ``_repr_mimebundl
 
 The result classes of :mod:`modelcollapse.proofs.verify` call these functions from their display hooks,
 so the proofs layer never formats text itself (STYLE.md R14).  Everything works on the plain-data form
-``to_dict()``.
+``to_dict()``; a result shows one row per Monte Carlo check it carries (more schedules, other samplers) and,
+for a published statement, the published value's z beside the exact form's.
 
 >>> row = {"claim_id": "c", "status": "holds", "ok": True,
 ...        "mc": {"theory": 1.5, "estimate": 1.49, "stderr": 0.01, "z": -1.0, "threshold": 4.0, "chains": 1000}}
 >>> print(result_markdown(row))
-| claim | exact | estimate | stderr | z | threshold | chains | status |
-|---|---|---|---|---|---|---|---|
-| `c` | 1.5 | 1.49 | 0.01 | -1.00 | 4.00 | 1,000 | holds |
+| claim | tested | value | estimate | stderr | z | threshold | chains | status |
+|---|---|---|---|---|---|---|---|---|
+| `c` | exact form | 1.5 | 1.49 | 0.01 | -1.00 | 4.00 | 1,000 | holds |
 """
 
 from __future__ import annotations
@@ -19,29 +20,41 @@ from typing import Any
 
 __all__ = ["report_bundle", "report_latex", "report_markdown", "result_bundle", "result_latex", "result_markdown"]
 
-_HEAD = ("claim", "exact", "estimate", "stderr", "z", "threshold", "chains", "status")
+_HEAD = ("claim", "tested", "value", "estimate", "stderr", "z", "threshold", "chains", "status")
 
 
-def _cells(row: Mapping[str, Any]) -> list[str]:
-    mc = row.get("mc") or {}
-
-    def num(key: str, fmt: str) -> str:
-        value = mc.get(key)
-        return "n/a" if value is None else format(value, fmt)
+def _rows(row: Mapping[str, Any]) -> list[list[str]]:
+    """One table row per Monte Carlo check of a result (every schedule and sampler it carries), and the
+    published value's z beside the exact form's for a published statement."""
+    from .appendix import mc_entries
 
     status = str(row.get("status", ""))
     if row.get("ok") is False:
         status += " (FAILED)"
-    return [str(row.get("claim_id", "")), num("theory", ".6g"), num("estimate", ".6g"), num("stderr", ".3g"),
-            num("z", "+.2f"), num("threshold", ".2f"), num("chains", ","), status]
+    pub = row.get("published") or {}
+    evidence = pub.get("evidence") or {}
+    out = []
+    checks = mc_entries(row) or [("exact form", {})]
+    for label, mc in checks:
+        def num(value: Any, fmt: str) -> str:
+            return "n/a" if value is None else format(value, fmt)
+
+        cells = [str(row.get("claim_id", "")), label, num(mc.get("theory"), ".6g"), num(mc.get("estimate"), ".6g"),
+                 num(mc.get("stderr"), ".3g"), num(mc.get("z"), "+.2f"), num(mc.get("threshold"), ".2f"),
+                 num(mc.get("chains"), ","), status]
+        out.append(cells)
+        if evidence and mc.get("z") == evidence.get("z") and pub.get("published_value") not in (None, pub.get("exact_value")):
+            out.append([cells[0], "published formula", num(pub.get("published_value"), ".6g"), cells[3], cells[4],
+                        num(pub.get("z_published"), "+.1f"), cells[6], cells[7], status])
+    return out
 
 
 def _markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     lines = ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
     for row in rows:
-        cells = _cells(row)
-        cells[0] = f"`{cells[0]}`"
-        lines.append("| " + " | ".join(cells) + " |")
+        for cells in _rows(row):
+            cells[0] = f"`{cells[0]}`"
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -49,12 +62,13 @@ def _latex(rows: Sequence[Mapping[str, Any]]) -> str:
     head = " & ".join(rf"\text{{{h}}}" for h in _HEAD)
     body = []
     for row in rows:
-        cells = _cells(row)
-        cells[0] = r"\texttt{" + cells[0] + "}"
-        cells[-1] = r"\text{" + cells[-1] + "}"
-        cells[6] = cells[6].replace(",", r"\,")
-        body.append(" & ".join(cells))
-    return r"$\begin{array}{lrrrrrrl}" + head + r" \\ \hline " + r" \\ ".join(body) + r"\end{array}$"
+        for cells in _rows(row):
+            cells[0] = r"\texttt{" + cells[0] + "}"
+            cells[1] = r"\text{" + cells[1] + "}"
+            cells[-1] = r"\text{" + cells[-1] + "}"
+            cells[7] = cells[7].replace(",", r"\,")
+            body.append(" & ".join(cells))
+    return r"$\begin{array}{llrrrrrrl}" + head + r" \\ \hline " + r" \\ ".join(body) + r"\end{array}$"
 
 
 def result_markdown(row: Mapping[str, Any]) -> str:

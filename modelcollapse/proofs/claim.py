@@ -21,7 +21,7 @@ import sympy as sp
 
 from ..symbolic.series import QuasiSymmetricSeries
 
-__all__ = ["RELATIONS", "Claim", "DerivationStep", "PublishedForm", "StepCheck"]
+__all__ = ["RELATIONS", "STEP_KINDS", "Claim", "DerivationStep", "PublishedForm", "StepCheck"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,53 +37,113 @@ class StepCheck:
     ok: bool
 
 
+STEP_KINDS = ("identity", "base", "recurrence", "invariant")
+"""How a :class:`DerivationStep` is read and checked:
+
+* ``identity``: ``lhs = rhs`` (SymPy, then mpmath at random points of ``domain``);
+* ``base``: the base case of an induction, ``lhs`` a closed form at ``index = 0`` (empty sums and products);
+* ``recurrence``: ``lhs`` is a closed form at ``index + 1`` and ``rhs`` the one-step recursion applied to
+  closed forms at ``index``; proved for symbolic ``index`` by splitting off the last term of every sum and
+  the last factor of every product (:func:`~modelcollapse.proofs.induction.prove_recurrence`): the
+  induction step of a closed form valid for every number of generations;
+* ``invariant``: ``lhs = rhs`` for every integer ``index >= 0``: at ``index = 0``, and their difference does
+  not change from ``index`` to ``index + 1`` (a telescoping proof, again for symbolic ``index``).
+
+Base, recurrence and invariant steps are always proved exactly (no sample of ``index`` proves "for every g"); the
+random points, when ``domain`` gives them, are an extra check."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class DerivationStep:
     r"""One equality of a derivation, ``lhs = rhs``, with how to check it.
 
     ``domain`` maps each free symbol to a sampler ``rng -> value`` for the numeric check (sizes are
-    integers, scales positive reals); ``numeric`` overrides how the left side is evaluated (for example
+    integers, scales positive reals); an :class:`~sympy.IndexedBase` maps to a sampler of a list (its
+    entries ``M[0], M[1], ...``).  ``numeric_lhs`` overrides how the left side is evaluated (for example
     an integral computed by :func:`mpmath.quad`).
+
+    ``display`` holds the rows the step is shown as, ``(left, right)`` pairs of LaTeX strings or SymPy
+    expressions (printed with ``names`` for placeholder symbols); by default the one row ``lhs = rhs``.
+    The last row is the step's own equation; rows before it state what it uses (e.g. the closed form whose
+    induction step it is).  ``shown=False`` lists the step without a display (an identity too long to read).
     """
 
     description: str
     lhs: sp.Expr
     rhs: sp.Expr
     exact: bool = True
-    domain: Mapping[sp.Symbol, Callable[[random.Random], Any]] = field(default_factory=dict)
+    domain: Mapping[Any, Callable[[random.Random], Any]] = field(default_factory=dict)
     numeric_lhs: Callable[[Mapping[sp.Symbol, Any]], Any] | None = None
     points: int = 3
     tolerance_digits: int = 20
+    kind: Literal["identity", "base", "recurrence", "invariant"] = "identity"
+    index: sp.Symbol | None = None
+    """The induction variable of a ``recurrence`` or ``invariant`` step (the number of generations)."""
+    display: tuple[tuple[Any, Any], ...] = ()
+    names: Mapping[sp.Basic, str] = field(default_factory=dict)
+    shown: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in STEP_KINDS:
+            raise ValueError(f"step kind must be one of {', '.join(STEP_KINDS)} (got {self.kind!r})")
+        if self.kind != "identity" and self.index is None:
+            raise ValueError(f"a {self.kind} step needs its induction variable (index=)")
+
+    @property
+    def rows(self) -> tuple[tuple[Any, Any], ...]:
+        """The displayed rows (``display``, or the one row ``lhs = rhs``)."""
+        return self.display or ((self.lhs, self.rhs),)
 
     def latex(self) -> str:
-        from ..export.latex import to_latex
+        from ..export.latex import render
 
-        return f"{to_latex(self.lhs)} &= {to_latex(self.rhs)}"
+        return " \\\n".join(f"{render(a, names=self.names)} &= {render(b, names=self.names)}" for a, b in self.rows)
+
+    def prove(self) -> bool | None:
+        """``True`` if SymPy proves the step (for every value of ``index`` where it has one), else ``None``."""
+        from .induction import prove_recurrence
+
+        if self.kind == "recurrence":
+            return prove_recurrence(self.lhs, self.rhs, self.index)
+        if self.kind == "invariant":
+            n = self.index
+            difference = self.lhs - self.rhs
+            if prove_zero(difference.subs(n, 0)) is not True:
+                return None
+            return prove_recurrence(difference.subs(n, n + 1), difference, n)
+        return prove_zero(self.lhs - self.rhs)
 
     def check(self, seed: int = 0, *, exact: bool | None = None, points: int | None = None) -> StepCheck:
-        """Check the step: SymPy first (if ``exact``), then mpmath at ``points`` random points of ``domain``."""
-        do_exact = self.exact if exact is None else exact
+        """Check the step: SymPy first (if ``exact``; always for induction steps), then mpmath at ``points``
+        random points of ``domain``."""
+        do_exact = (self.exact if exact is None else exact) or self.kind != "identity"
         proved: bool | None = None
         if do_exact:
-            proved = prove_zero(self.lhs - self.rhs)
+            proved = self.prove()
         rng = random.Random(seed)
         n = self.points if points is None else points
-        worst = 0.0
-        free_set = set(self.domain) | self.rhs.free_symbols
-        if self.numeric_lhs is None:
-            free_set |= self.lhs.free_symbols
+        bases = [k for k in self.domain if isinstance(k, sp.IndexedBase)]
+        exprs = [self.rhs] if self.numeric_lhs is not None else [self.rhs, self.lhs]
+        labels = {b.label for e in exprs for b in e.atoms(sp.IndexedBase)}
+        free_set = {s for s in self.domain if isinstance(s, sp.Symbol)}
+        for e in exprs:
+            free_set |= {s for s in e.free_symbols if isinstance(s, sp.Symbol) and s not in labels}
         free = sorted(free_set - set(_bound_symbols(self.lhs, self.rhs)), key=str)
         missing = [s for s in free if s not in self.domain]
         if missing and n:
             raise ValueError(f"derivation step {self.description!r} has no sampling domain for {missing}")
+        worst = 0.0
         with mpmath.workdps(self.tolerance_digits + 15):
             for _ in range(n):
-                point = {s: self.domain[s](rng) for s in free}
-                rhs = _numeric(self.rhs, point)
-                lhs = self.numeric_lhs(point) if self.numeric_lhs is not None else _numeric(self.lhs, point)
+                point: dict[Any, Any] = {s: self.domain[s](rng) for s in free}
+                values = {b: self.domain[b](rng) for b in bases}
+                rhs = _numeric(self.rhs, point, values)
+                lhs = self.numeric_lhs(point) if self.numeric_lhs is not None else _numeric(self.lhs, point, values)
                 scale = max(abs(rhs), abs(lhs), mpmath.mpf(10) ** -self.tolerance_digits)
                 worst = max(worst, float(abs(lhs - rhs) / scale))
         ok = worst < 10.0**-self.tolerance_digits and (n > 0 or proved is True)
+        if self.kind != "identity":
+            ok = ok and proved is True
         return StepCheck(self.description, proved, worst if n else None, n, ok)
 
 
@@ -92,6 +152,10 @@ def prove_zero(expr: sp.Expr) -> bool | None:
 
     A failed simplification proves nothing, so this never returns ``False``; the numeric check decides.
     """
+    from .induction import prove_zero_by_structure
+
+    if prove_zero_by_structure(expr) is True:
+        return True
     strategies = (
         sp.gammasimp,
         lambda e: sp.simplify(sp.gammasimp(e)),
@@ -100,6 +164,10 @@ def prove_zero(expr: sp.Expr) -> bool | None:
     for strategy in strategies:
         if strategy(expr) == 0:
             return True
+    if expr.has(sp.Sum, sp.Product):
+        done = expr.doit()
+        if not done.has(sp.Sum, sp.Product) and done != expr:
+            return prove_zero(done)
     return None
 
 
@@ -112,8 +180,11 @@ def _bound_symbols(*exprs: sp.Expr) -> list[sp.Symbol]:
     return out
 
 
-def _numeric(expr: sp.Expr, point: Mapping[sp.Symbol, Any]) -> mpmath.mpf:
-    value = sp.N(expr.subs(point).doit(), mpmath.mp.dps)
+def _numeric(expr: sp.Expr, point: Mapping[sp.Symbol, Any], values: Mapping[sp.IndexedBase, Any] | None = None) -> mpmath.mpf:
+    expr = expr.subs(point).doit()
+    for base, seq in (values or {}).items():
+        expr = expr.xreplace({ix: seq[int(ix.indices[0])] for ix in expr.atoms(sp.Indexed) if ix.base == base})
+    value = sp.N(expr.doit(), mpmath.mp.dps)
     return mpmath.mpf(str(value)) if value.is_real else mpmath.mpc(complex(value))
 
 
@@ -155,6 +226,12 @@ class PublishedForm:
     """Value forms: relative slack of the comparison (the precision of the claim's exact values)."""
     reading: str = ""
     """How an ambiguous printed formula was read (e.g. ordered vs unordered pairs)."""
+    formula: str = ""
+    """The right-hand side exactly as printed (LaTeX, with its remainder), in the publication's own indexing;
+    the appendix shows it as the statement's labelled equation.  Empty: the published series (or, for a value
+    form, :attr:`latex`) is printed."""
+    formula_lhs: str = ""
+    """The printed left-hand side (LaTeX); empty: the claim's :attr:`Claim.lhs_latex`."""
     alternatives: Mapping[str, Any] = field(default_factory=dict)
     """Other readings of the printed formula, checked too: series for an expansion, ``(params, dps) ->
     value`` callables for a value form (judged at the probes; their z-score at the evidence parameters)."""

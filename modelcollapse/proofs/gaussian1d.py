@@ -26,7 +26,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from .._validation import ESTIMATORS, check_sizes
+from .._validation import ESTIMATORS, SCHEMES, ParameterError, check_regime, check_sizes
 from ..models import Figure, Model, Parameter, Quantity
 from ..symbolic import gaussian1d as G
 from ..symbolic.series import QuasiSymmetricSeries, eps_ring
@@ -63,6 +63,18 @@ def _pos(rng: random.Random) -> mpmath.mpf:
     return mpmath.mpf(rng.uniform(0.25, 2))
 
 
+def _moment_tex(a: int, b: int, at: str = "i+1") -> str:
+    r"""``(\mu_{i+1}-\mu)^a \sigma_{i+1}^b`` without unit powers."""
+    from ..export.latex import monomial
+
+    parts = []
+    if a:
+        parts.append(monomial(rf"(\mu_{{{at}}}-\mu)", a))
+    if b:
+        parts.append(monomial(rf"\sigma_{{{at}}}", b))
+    return " ".join(parts) or "1"
+
+
 def _transition_step(a: int, b: int, estimator: str) -> DerivationStep:
     """m_{a,b}(i+1) in terms of m(i): engine result vs quadrature of the two independent factors."""
     Z = sp.Symbol("Z", real=True)
@@ -83,8 +95,9 @@ def _transition_step(a: int, b: int, estimator: str) -> DerivationStep:
 
     return DerivationStep(
         description=(
-            f"one refit (Cochran): $E[(\\mu_{{i+1}}-\\mu)^{a}\\sigma_{{i+1}}^{b}]$ given "
-            f"$\\mu_i - \\mu = d$, $\\sigma_i = s$; checked by quadrature"
+            f"one refit (Cochran): $E[{_moment_tex(a, b)}]$ given $\\mu_i - \\mu = d$, $\\sigma_i = s$, with "
+            r"$\mu_{i+1} - \mu = d + s Z/\sqrt{M_i}$, $\sigma_{i+1} = s\sqrt{V}$, $Z \sim \mathcal{N}(0, 1)$ and "
+            r"$D_i V \sim \chi^2_{M_i - 1}$ independent; checked by quadrature over both densities"
         ),
         lhs=_E(inner),
         rhs=rhs,
@@ -96,42 +109,230 @@ def _transition_step(a: int, b: int, estimator: str) -> DerivationStep:
     )
 
 
+def _log_refit_step(quantity: str, estimator: str, term: sp.Expr) -> DerivationStep:
+    """E[log V] (or Var log V) of one refit, the engine's ``term(M)`` against quadrature over the chi-square density."""
+    V = sp.Symbol("V", positive=True)
+    power = 1 if quantity == "mean_log_sigma2" else 2
+
+    def numeric_lhs(point):
+        M = int(point[G.M])
+        k = M - 1
+        D = k if estimator == "unbiased" else M
+        half = mpmath.mpf(k) / 2
+        density = lambda v: D * (D * v) ** (half - 1) * mpmath.exp(-D * v / 2) / (2**half * mpmath.gamma(half))  # noqa: E731
+        mean = mpmath.quad(lambda v: mpmath.log(v) * density(v), [0, 1, mpmath.inf])
+        if power == 1:
+            return mean
+        return mpmath.quad(lambda v: (mpmath.log(v) - mean) ** 2 * density(v), [0, 1, mpmath.inf])
+
+    what = r"E[\log V]" if power == 1 else r"\operatorname{Var}[\log V]"
+    lhs = _E(sp.log(V)) if power == 1 else sp.Function("Var")(sp.log(V))
+    return DerivationStep(
+        description=(
+            f"one refit (Cochran): ${what}$ for $V = \\sigma_{{i+1}}^2/\\sigma_i^2$, $D_i V \\sim \\chi^2_{{M_i - 1}}$; "
+            "checked by quadrature over the chi-square density"
+        ),
+        lhs=lhs,
+        rhs=term,
+        exact=False,
+        domain={G.M: _size},
+        numeric_lhs=numeric_lhs,
+        points=2,
+        tolerance_digits=14,
+    )
+
+
 def _sizes_domain(n: int) -> dict:
     return {m: _size for m in G.size_symbols(n)}
 
 
-def _steps(quantity: str, estimator: str) -> tuple[DerivationStep, ...]:
+def _symbolic_domain() -> dict:
+    """Random points for forms in a symbolic number of generations: g in 0..4, sizes M[0], M[1], ..."""
+    return {G.g: lambda r: r.randint(0, 4), G.Mi: lambda r: [r.randint(2, 40) for _ in range(6)], G.sigma: _pos}
+
+
+def _moment_symbols(mons) -> dict:
+    # placeholder names sort after the model's symbols, so that sigma^3 m_{0,1}(g) prints coefficient first
+    return {mon: sp.Symbol(f"zm_{mon[0]}_{mon[1]}") for mon in mons}
+
+
+def _moment_form(mon: tuple[int, int], upper: sp.Expr, estimator: str) -> sp.Expr:
+    """The closed form of m_{a,b} after ``upper`` refits (nested sums and products): the runner's
+    :func:`~modelcollapse.symbolic.recursion.closed_form` of the model's recursion, read at one label."""
+    return G.moment_closed_form(mon, upper, estimator)
+
+
+def _moment_targets(quantity: str, estimator: str) -> tuple[str, tuple[dict, ...]]:
+    """``(kind, parts)``: the quantity as linear combinations of moments (E[P], and E[P^2] for a variance)."""
+    outputs = G.recursion(quantity, estimator).outputs
+    if "value" in outputs:
+        return "mean", (dict(outputs["value"]),)
+    return "var", (dict(outputs["second"]), dict(outputs["first"]))
+
+
+def _moment_steps(quantity: str, estimator: str, statement: sp.Expr) -> list[DerivationStep]:
+    """Base case and induction step of every moment the quantity needs, then the quantity in the moments."""
+    from ..export.latex import abbreviate
+
+    short = functools.partial(abbreviate, moment=functools.partial(G.refit_moment, estimator=estimator))
+    g = G.g
+    kind, parts = _moment_targets(quantity, estimator)
+    mons = [m for m in _needed_monomials(quantity, estimator) if m != (0, 0)]
+    sym = _moment_symbols(mons)
+    at_g = {sym[m]: f"m_{{{m[0]},{m[1]}}}(g)" for m in mons}
     steps: list[DerivationStep] = []
-    if quantity not in ("mean_log_sigma2", "var_log_sigma2"):
+    for mon in mons:
+        a, b = mon
+        name = f"m_{{{a},{b}}}"
+        form = _moment_form(mon, g, estimator)
+        init = G.sigma**b if a == 0 else sp.Integer(0)
+        steps.append(
+            DerivationStep(
+                description=f"base case of ${name}(g) = E[{_moment_tex(a, b, 'g')}]$: no refit yet",
+                lhs=form.subs(g, 0),
+                rhs=init,
+                kind="base",
+                index=g,
+                domain={G.sigma: _pos},
+                points=1,
+                display=((f"{name}(0)", init),),
+            )
+        )
+        T = G.transition(a, b, estimator)
+        rec = sp.Add(*(c.subs(G.M, G.Mi[g]) * (1 if k == (0, 0) else sym[k]) for k, c in T.items()))
+        rhs = sp.Add(*(c.subs(G.M, G.Mi[g]) * (1 if k == (0, 0) else _moment_form(k, g, estimator)) for k, c in T.items()))
+        steps.append(
+            DerivationStep(
+                description=f"induction step of ${name}$: its closed form satisfies the one-refit recursion at step $g$",
+                lhs=form.subs(g, g + 1),
+                rhs=rhs,
+                kind="recurrence",
+                index=g,
+                domain=_symbolic_domain(),
+                points=1,
+                display=((f"{name}(g)", short(form)[0]), (f"{name}(g+1)", rec)),
+                names=at_g,
+            )
+        )
+    assembled = [
+        sp.Add(*(c * (1 if k == (0, 0) else sym[k]) for k, c in part.items() if k[0] % 2 == 0)) for part in parts
+    ]
+    in_moments = assembled[0] if kind == "mean" else assembled[0] - assembled[1] ** 2
+    forms = {sym[m]: _moment_form(m, g, estimator) for m in mons}
+    full = G.exact_symbolic_g(quantity, estimator)
+    steps.append(
+        DerivationStep(
+            description=(
+                r"the quantity in the moments $m_{a,b}(g) = E[(\mu_g - \mu)^a \sigma_g^b]$: its polynomial in "
+                r"$\mu_g - \mu$, $\sigma_g$ (and the final draw $Z'$ of $X^g = \mu_g + \sigma_g Z'$) expanded; odd "
+                r"powers of $\mu_g - \mu$ have mean zero"
+            ),
+            lhs=full,
+            rhs=sp.expand(in_moments.xreplace(forms)),
+            domain=_symbolic_domain(),
+            points=1,
+            display=((G.latex_name(quantity), in_moments),),
+            names=at_g,
+        )
+    )
+    if statement != full:
+        steps.append(_telescoping_step(quantity, full, statement))
+    return steps
+
+
+def _telescoping_step(quantity: str, full: sp.Expr, statement: sp.Expr) -> DerivationStep:
+    return DerivationStep(
+        description=(
+            "telescoping: the form assembled above minus the stated value vanishes at $g = 0$ and does not change "
+            "from $g$ to $g + 1$, so the two agree for every $g$"
+        ),
+        lhs=full,
+        rhs=statement,
+        kind="invariant",
+        index=G.g,
+        domain=_symbolic_domain(),
+        points=1,
+        display=((G.latex_name(quantity), statement),),
+    )
+
+
+def _log_steps(quantity: str, estimator: str, statement: sp.Expr) -> list[DerivationStep]:
+    """The log quantities add one independent term per refit: that term, the base case and the induction step."""
+    g = G.g
+    (var, lo, hi), = statement.limits
+    term = statement.function.xreplace({var: g})
+    name = G.latex_name(quantity)
+    later = name.replace(r"\sigma_g", r"\sigma_{g+1}")
+    increment = r"E[\log V_{g+1}]" if quantity == "mean_log_sigma2" else r"\operatorname{Var}[\log V_{g+1}]"
+    return [
+        _log_refit_step(quantity, estimator, term.xreplace({G.Mi[g]: G.M})),
+        DerivationStep(
+            description=f"base case: ${name}$ is 0 at $g = 0$ ($\\sigma_0 = \\sigma$)",
+            lhs=statement.subs(g, 0),
+            rhs=sp.Integer(0),
+            kind="base",
+            index=g,
+            points=0,
+            display=((name.replace(r"\sigma_g", r"\sigma_0"), sp.Integer(0)),),
+        ),
+        DerivationStep(
+            description=(
+                rf"induction step: $\log \sigma_{{g+1}}^2 = \log \sigma_g^2 + \log V_{{g+1}}$ with $V_{{g+1}}$ "
+                rf"independent of $\sigma_g$, so the closed form must add ${increment}$ (S1) at $M_g$"
+            ),
+            lhs=statement.subs(g, g + 1),
+            rhs=statement + term,
+            kind="recurrence",
+            index=g,
+            domain=_symbolic_domain(),
+            points=1,
+            display=((name, statement), (later, sp.Symbol("L") + term)),
+            names={sp.Symbol("L"): name},
+        ),
+    ]
+
+
+def _steps(quantity: str, estimator: str, statement: sp.Expr | None = None) -> tuple[DerivationStep, ...]:
+    """The derivation of a quantity's closed form: one refit, then base case and induction step (for every
+    g), then an independent route at g = 2 as a cross-check."""
+    statement = G.exact_symbolic_g(quantity, estimator) if statement is None else statement
+    steps: list[DerivationStep] = []
+    if quantity in ("mean_log_sigma2", "var_log_sigma2"):
+        steps += _log_steps(quantity, estimator, statement)
+    else:
         for a, b in _needed_monomials(quantity, estimator):
             if a + b > 0:
                 steps.append(_transition_step(a, b, estimator))
-    g2 = G.exact(quantity, 2, estimator)
-    form = G.exact_symbolic_g(quantity, estimator).subs(G.g, 2).doit()
-    form = form.subs({G.Mi[i]: m for i, m in enumerate(G.size_symbols(2))}).doit()
+        steps += _moment_steps(quantity, estimator, statement)
     steps.append(
         DerivationStep(
-            description="solution of the moment recursion (nested sums and products) at $g = 2$",
-            lhs=form,
-            rhs=g2,
-            domain={**_sizes_domain(2), G.sigma: _pos},
-        )
-    )
-    steps.append(
-        DerivationStep(
-            description="independent route: expansion over the independent variables of the Cochran decomposition, $g = 2$",
+            description=(
+                "cross-check by an independent route: expansion over the independent variables of the Cochran "
+                "decomposition at $g = 2$ equals the closed form at $g = 2$"
+            ),
             lhs=G.exact_direct(quantity, 2, estimator),
-            rhs=g2,
+            rhs=G.exact(quantity, 2, estimator),
             domain={**_sizes_domain(2), G.sigma: _pos},
+            shown=False,
         )
     )
     return tuple(steps)
 
 
+def _statement(quantity: str, estimator: str) -> sp.Expr:
+    """The closed form for symbolic g, in its simplest proved form (telescoped to a constant where it is one)."""
+    from .induction import telescope
+
+    full = G.exact_symbolic_g(quantity, estimator)
+    if not full.has(sp.Sum, sp.Product):
+        return full
+    simpler = telescope(full, G.g)
+    return full if simpler is None else simpler
+
+
 def _needed_monomials(quantity: str, estimator: str) -> list[tuple[int, int]]:
-    kind, parts = G._moment_targets(quantity)  # noqa: SLF001 - same model, other layer
-    needed = G._closure([mon for part in parts for mon in part])  # noqa: SLF001
-    return [m for m in needed if m[0] % 2 == 0]
+    """The moment labels :math:`(a, b)` of the quantity's recursion."""
+    return list(G.recursion(quantity, estimator).labels)
 
 
 def _exact_value(quantity: str, estimator: str) -> Callable[[Mapping[str, Any], int], mpmath.mpf]:
@@ -150,6 +351,7 @@ def claim_id(quantity: str, estimator: str) -> str:
 
 _TITLES = {
     "var_x": "Variance of a sample from generation $g$",
+    "var_mu": "Variance of the fitted mean",
     "mean_sigma": "Mean fitted standard deviation",
     "mean_sigma2": "Mean fitted variance",
     "mean_sigma4": "Fourth moment of the fitted standard deviation",
@@ -163,6 +365,7 @@ _TITLES = {
 @functools.lru_cache(maxsize=None)
 def derived_claim(quantity: str, estimator: str = "unbiased") -> Claim:
     """The derived claim for one quantity and estimator."""
+    statement = _statement(quantity, estimator)
     return Claim(
         id=claim_id(quantity, estimator),
         title=f"{_TITLES[quantity]} ({estimator} estimator)",
@@ -170,9 +373,9 @@ def derived_claim(quantity: str, estimator: str = "unbiased") -> Claim:
         quantity=quantity,
         estimator=estimator,
         lhs_latex=G.latex_name(quantity),
-        statement=G.exact_symbolic_g(quantity, estimator),
+        statement=statement,
         assumptions=(*ASSUMPTIONS, _ESTIMATOR_TEXT[estimator]),
-        steps=_steps(quantity, estimator),
+        steps=_steps(quantity, estimator, statement),
         series_order=2,
         exact_value=_exact_value(quantity, estimator),
         series_of_order=_series_of(quantity, estimator),
@@ -253,12 +456,17 @@ def published_claims() -> tuple[Claim, ...]:
         text=r"$\operatorname{Var} X^n = \sigma^2\,(1 + \sum_{i<n} 1/M_i) + O(M_i^{-2})$",
         series=series_from_function(lambda e: 1 + sum(e), 1),
         remainder_order=2,
+        formula_lhs=r"\frac{1}{\sigma^2}\operatorname{Var}(X^n_j)",
+        formula=r"1 + \frac{1}{M_0} + \frac{1}{M_1} + \dots + \frac{1}{M_{n-1}} + \mathcal{O}\bigl(M_i^{-2}\bigr)",
     )
     b = PublishedForm(
         source="Shumailov et al. (2024), 1D Gaussian analysis; seed article, 1D Gaussian model",
         text=r"$E\,W_2^2$ at generation $n+1$ $= \tfrac32\,\sigma^2 \sum_{i=0}^{n} 1/M_i + O(M_i^{-2})$",
         series=series_from_function(lambda e: sp.Rational(3, 2) * sum(e), 1),
         remainder_order=2,
+        formula_lhs=r"E\bigl[W_2^2\bigl(\mathcal{N}(\mu_{n+1}, \sigma_{n+1}^2), \mathcal{N}(\mu, \sigma^2)\bigr)\bigr]",
+        formula=(r"\frac{3}{2}\sigma^2 \biggl(\frac{1}{M_0} + \frac{1}{M_1} + \dots + \frac{1}{M_n}\biggr) "
+                 r"+ \mathcal{O}\bigl(M_i^{-2}\bigr)"),
     )
     c = PublishedForm(
         source="Shumailov et al. (2024), 1D Gaussian analysis; seed article, 1D Gaussian model",
@@ -268,6 +476,9 @@ def published_claims() -> tuple[Claim, ...]:
         ),
         series=series_from_function(lambda e: sp.Rational(1, 2) * (3 * sum(x**2 for x in e) + 4 * _pairs_ordered(e)), 2),
         remainder_order=3,
+        formula_lhs=r"\operatorname{Var}\bigl[W_2^2\bigl(\mathcal{N}(\mu_{n+1}, \sigma_{n+1}^2), \mathcal{N}(\mu, \sigma^2)\bigr)\bigr]",
+        formula=(r"\frac{1}{2}\sigma^4 \biggl(\frac{3}{M_0^2} + \frac{3}{M_1^2} + \dots + \frac{3}{M_n^2} "
+                 r"+ \sum_{i \ne j} \frac{4}{M_i M_j}\biggr) + \mathcal{O}\bigl(M_i^{-3}\bigr)"),
         reading=r"$\sum_{i\ne j}$ read as a sum over ordered pairs ($i \ne j$, both orders)",
         alternatives={
             "unordered pairs (i < j)": series_from_function(
@@ -296,10 +507,18 @@ def claim_factories() -> dict[str, Callable[[], Claim]]:
     return out
 
 
-def theory_latex(*, sizes: Sequence[int], estimator: str = "unbiased", sigma: float = 1.0, order: int = 2) -> str:
+def theory_latex(
+    *, sizes: Sequence[int], estimator: str = "unbiased", sigma: float = 1.0, scheme: str = "replace", real: int = 0,
+    order: int = 2,
+) -> str:
     """Closed forms (symbolic number of generations ``g``) and order-``order`` series of every quantity."""
     from ..export.latex import aligned, to_latex
 
+    if scheme != "replace":
+        raise ParameterError(
+            f"latex closed forms for a symbolic number of generations exist for scheme replace (got scheme {scheme}); "
+            "the regimes' exact values come from their one-step recursions (theory without --latex)"
+        )
     blocks = []
     for q in G.QUANTITIES:
         name = G.latex_name(q)
@@ -316,13 +535,16 @@ def theory_latex(*, sizes: Sequence[int], estimator: str = "unbiased", sigma: fl
 
 
 def _validate(params: dict[str, Any]) -> dict[str, Any]:
-    """Sample sizes: >= 2 for the unbiased estimator (divisor M - 1), >= 1 for mle."""
+    """Sample sizes: >= 2 for the unbiased estimator (divisor M - 1), >= 1 for mle, >= 2 outside replace;
+    ``real`` only with ``mix``, at most every later sample size."""
     params["sizes"] = check_sizes(params["sizes"], params["estimator"])
+    params["scheme"], params["real"] = check_regime(params["sizes"], params["estimator"], params["scheme"], params["real"])
     return params
 
 
 _QUANTITY_TEXT = {
     "var_x": "variance of a sample from generation g",
+    "var_mu": "variance of the fitted mean (E mu_g = mu in every regime)",
     "mean_sigma": "mean fitted standard deviation",
     "mean_sigma2": "mean fitted variance",
     "mean_sigma4": "fourth moment of the fitted standard deviation",
@@ -342,10 +564,15 @@ MODEL = Model(
                   default="unbiased", choices=ESTIMATORS, symbol="D_i"),
         Parameter("sigma", "float", "standard deviation of the original data", default=1.0,
                   minimum=0.0, strict=True, symbol=r"\sigma"),
+        Parameter("scheme", "choice", "data regime: replace (newest sample only) | accumulate (every sample so far) "
+                  "| accumulate-subsample (M_i points of the pool) | mix (--real fresh real points per sample)",
+                  default="replace", choices=SCHEMES),
+        Parameter("real", "int", "fresh real points in each sample i >= 1 (scheme mix; 0 <= real <= M_i)", default=0,
+                  minimum=0, symbol="R"),
     ),
     quantities=tuple(
         Quantity(q, G.latex_name(q), unit=_unit_text(G.sigma_power(q)),
-                 unit_latex="" if G.sigma_power(q) == 0 else rf"\sigma^{{{G.sigma_power(q)}}}",
+                 unit_latex={0: "", 1: r"\sigma"}.get(G.sigma_power(q), rf"\sigma^{{{G.sigma_power(q)}}}"),
                  description=_QUANTITY_TEXT[q])
         for q in G.QUANTITIES
     ),
@@ -372,7 +599,10 @@ MODEL = Model(
         (r"\sigma_g", r"fitted standard deviation after $g$ refits"),
         (r"X^g", r"a sample drawn from the model after $g$ refits, $X^g \sim \mathcal{N}(\mu_g, \sigma_g^2)$"),
         (r"W_2^2", r"squared Wasserstein-2 distance $(\mu_g - \mu)^2 + (\sigma_g - \sigma)^2$ to the original"),
-        (r"\nu_r(M_i)", r"$E[(\sigma_{i+1}/\sigma_i)^r]$: moment of one refit's scale factor"),
+        (r"\nu_r(M)", r"$E[(\sigma_{i+1}/\sigma_i)^r]$ for a refit on $M_i = M$ points, the $r$-th moment of its "
+                      r"scale factor: $(2/D)^{r/2}\,\Gamma\bigl(\frac{M-1+r}{2}\bigr)/\Gamma\bigl(\frac{M-1}{2}\bigr)$ "
+                      r"with $D$ the divisor"),
+        (r"m_{a,b}(g)", r"$E[(\mu_g - \mu)^a \sigma_g^b]$, the mixed moments the derivations run on"),
     ),
     references=("shumailov2024nature", "shumailov2024curse"),
     default_plot={"sizes": (100,) * 200},

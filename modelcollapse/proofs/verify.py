@@ -3,7 +3,7 @@ r"""Verification of claims: derivation steps, series remainder order, and powere
 For each claim:
 
 (i)   every derivation step holds (SymPy exactly where possible; mpmath at random high-precision points);
-(ii)  its series matches the exact form to the claimed order: with :math:`M_i = M` (three generations)
+(ii)  its series matches the exact form to the claimed order: with :math:`M_i = M` (four generations)
       the scaled error :math:`(\text{exact} - \text{series}_k)\,M^{k+1}` tends to the next coefficient as
       :math:`M` runs over :math:`10^3 \dots 10^8`, at 70 digits;
 (iii) its exact form matches simulation: :math:`z = (\hat\theta - \theta)/\mathrm{se}` against a
@@ -79,6 +79,11 @@ class SeriesCheck:
     """Predicted limit of (exact - series) * M^(order+1): the next coefficient."""
     scaled_errors: tuple[tuple[int, float], ...]
     ok: bool
+    pattern: tuple[int, ...] = ()
+    """Unequal sizes ``(p_1 M, p_2 M, ...)`` of the second check."""
+    unequal: tuple[tuple[int, float, float], ...] = ()
+    """At the unequal sizes with ``M = 10^e``: ``(e, (exact - series) M^(order+1), predicted)``, the prediction
+    from the degree-``order + 1`` terms alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,16 +232,20 @@ def _clean(obj: Any) -> Any:
 # (ii) series
 
 
-SERIES_PATTERN = (1, 2, 5)
-"""Unequal schedule (M, 2M, 5M) of the series check: with equal sizes, terms that only move weight between
-compositions of the same degree (e.g. sum 1/M_i^2 against (sum 1/M_i)^2) would cancel."""
+SERIES_PATTERN = (1, 2, 5, 3)
+"""Unequal schedule (M, 2M, 5M, 3M) of the series check: with equal sizes, terms that only move weight between
+compositions of the same degree (e.g. sum 1/M_i^2 against (sum 1/M_i)^2) would cancel; four generations
+separate every composition of the orders checked (three parts and more)."""
+
+SERIES_GENERATIONS = 4
+"""Generations of the constant-size series check."""
 
 
-def check_series(claim: Claim, order: int, exponents: Sequence[int], generations: int = 3) -> SeriesCheck:
+def check_series(claim: Claim, order: int, exponents: Sequence[int], generations: int = SERIES_GENERATIONS) -> SeriesCheck:
     """Remainder order of the claim's series, at M = 10^e for e in ``exponents`` (70 digits).
 
     Constant sizes (``generations`` times M): (exact - series_order) * M^(order+1) must tend to the next
-    coefficient.  Unequal sizes (M, 2M, 5M): exact - series_order must equal the degree-(order+1) terms of
+    coefficient.  Unequal sizes (:data:`SERIES_PATTERN`): exact - series_order must equal the degree-(order+1) terms of
     series_(order+1) up to a relative O(1/M).  The sizes are the claim's ``series_variable``; every other
     parameter is the claim's own.
     """
@@ -252,6 +261,7 @@ def check_series(claim: Claim, order: int, exponents: Sequence[int], generations
             if sum(a) == order + 1
         )
         scaled = []
+        unequal = []
         ok = True
         for e in exponents:
             sizes = [10**e] * generations
@@ -266,7 +276,9 @@ def check_series(claim: Claim, order: int, exponents: Sequence[int], generations
             # a vanishing next term leaves an error of the order after it
             slack = 100 * mpmath.mpf(10) ** -e * (abs(predicted) + mpmath.mpf(10) ** (-e * (order + 1)))
             ok &= bool(abs(err - predicted) <= slack)
-    return SeriesCheck(order, generations, float(limit), tuple(scaled), ok)
+            power = mpmath.mpf(10) ** (e * (order + 1))
+            unequal.append((e, float(err * power), float(predicted * power)))
+    return SeriesCheck(order, generations, float(limit), tuple(scaled), ok, SERIES_PATTERN, tuple(unequal))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -15,9 +15,12 @@ Everything below is *derived* from that one step:
   random symbols;
 * :func:`transition` applies the expectation engine to one step of the mixed moments
   :math:`m_{a,b}(i) = E[(\mu_i - \mu)^a \sigma_i^b]`, giving a linear, triangular recursion;
-* :func:`exact` runs that recursion symbolically (any sizes, numbers or symbols), :func:`exact_symbolic_g`
-  solves it in nested ``Sum``/``Product`` form, :func:`evaluate` runs it in mpmath at any precision, and
-  :func:`series` runs it on truncated power series in :math:`\varepsilon_i = 1/M_i`.
+* :func:`recursion` collects those transitions, for one quantity, into a
+  :class:`~modelcollapse.symbolic.recursion.LinearRecursion`, and the one runner of
+  :mod:`~modelcollapse.symbolic.recursion` does the rest: :func:`exact` runs it symbolically (any sizes,
+  numbers or symbols), :func:`exact_symbolic_g` solves it in nested ``Sum``/``Product`` form,
+  :func:`evaluate` runs it in mpmath at any precision, and :func:`series` runs it on truncated power series
+  in :math:`\varepsilon_i = 1/M_i`.
 
 Quantities are in units of :math:`\sigma` (``var_x`` is :math:`\operatorname{Var} X^g/\sigma^2`, ...) when
 evaluated numerically; the symbolic forms keep :math:`\sigma`.
@@ -28,6 +31,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -36,24 +40,39 @@ from .._validation import (
     MAX_DIGITS,
     MAX_GENERATIONS,
     MAX_ORDER,
+    SCHEMES,
     ParameterError,
+    check_choice,
     check_estimator,
     check_integer,
+    check_regime,
     check_sizes,
 )
 from ..models import TheoryResult
 from .expectation import ChiSquare, Law, StandardNormal, expectation
-from .series import EPS, QuasiSymmetricSeries, eps_ring, log_moment_series, moment_series, truncate, univariate_to_ring
+from .recursion import (
+    ExactAlgebra,
+    LinearRecursion,
+    MpmathAlgebra,
+    PolynomialSeriesAlgebra,
+    QuasiSymmetricAlgebra,
+    Step,
+    closed_form,
+    run,
+)
+from .series import EPS, QuasiSymmetricSeries, truncate
 
 __all__ = [
     "QUANTITIES",
     "Decomposition",
+    "Quantity",
     "decomposition",
     "evaluate",
     "evaluate_series",
     "exact",
     "exact_direct",
     "exact_symbolic_g",
+    "recursion",
     "series",
     "series_polynomial",
     "size_symbols",
@@ -66,67 +85,77 @@ sigma = sp.Symbol("sigma", positive=True)
 M = sp.Symbol("M", positive=True, integer=True)
 g = sp.Symbol("g", nonnegative=True, integer=True)
 Mi = sp.IndexedBase("M", positive=True, integer=True)
+P = sp.Symbol("P", positive=True, integer=True)
+"""Points in the pool behind the current fit (``accumulate``, ``accumulate-subsample``): :math:`N_{i-1}`."""
+R = sp.Symbol("R", nonnegative=True, integer=True)
+"""Fresh real points per sample (``mix``)."""
 _d = sp.Symbol("d", real=True)  # mu_i - mu
 _s = sp.Symbol("s", positive=True)  # sigma_i
 _Zp = sp.Symbol("Z'", real=True)  # the fresh normal of a sample X^g = mu_g + sigma_g Z'
 
-QUANTITIES = (
-    "var_x",
-    "mean_sigma",
-    "mean_sigma2",
-    "mean_sigma4",
-    "mean_log_sigma2",
-    "var_log_sigma2",
-    "mean_w2sq",
-    "var_w2sq",
-)
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    r"""One quantity: ``kind`` (``"mean"`` or ``"var"``) of the random variable ``statistic``.
+
+    ``statistic`` is a polynomial in :math:`d = \mu_g - \mu`, :math:`s = \sigma_g`, the fresh normal
+    :math:`Z'` of a sample :math:`X^g = \mu_g + \sigma_g Z'` and :math:`\sigma`, or the log-variance ratio
+    :math:`\log(s^2/\sigma^2)`; ``unit`` is the power of :math:`\sigma` it scales with.
+    """
+
+    key: str
+    latex: str
+    unit: int
+    kind: str
+    statistic: sp.Expr
+    listed: bool = True
+
+    @property
+    def is_log(self) -> bool:
+        r"""Whether the statistic is :math:`\log(\sigma_g^2/\sigma^2)`, a sum of independent increments."""
+        return self.statistic.has(sp.log)
+
+
+_X = _d + _s * _Zp
+_W2SQ = _d**2 + (_s - sigma) ** 2
+_LOG_RATIO = sp.log(_s**2 / sigma**2)
+_TABLE = {
+    q.key: q
+    for q in (
+        Quantity("var_x", r"\operatorname{Var} X^g", 2, "var", _X),
+        Quantity("var_mu", r"\operatorname{Var} \mu_g", 2, "mean", _d**2),  # E mu_g = mu in every regime
+        Quantity("mean_sigma", r"E\,\sigma_g", 1, "mean", _s),
+        Quantity("mean_sigma2", r"E\,\sigma_g^2", 2, "mean", _s**2),
+        Quantity("mean_sigma4", r"E\,\sigma_g^4", 4, "mean", _s**4),
+        Quantity("mean_log_sigma2", r"E \log(\sigma_g^2/\sigma^2)", 0, "mean", _LOG_RATIO),
+        Quantity("var_log_sigma2", r"\operatorname{Var} \log \sigma_g^2", 0, "var", _LOG_RATIO),
+        Quantity("mean_w2sq", r"E\, W_2^2", 2, "mean", _W2SQ),
+        Quantity("var_w2sq", r"\operatorname{Var} W_2^2", 4, "var", _W2SQ),
+        Quantity("mean_x", r"E X^g - \mu", 1, "mean", _X, listed=False),
+    )
+}
+"""Every quantity of the model, once: key, LaTeX name, unit, definition."""
+
+QUANTITIES = tuple(k for k, q in _TABLE.items() if q.listed)
 """Quantities with exact forms and series; the keys of the CLI's JSON output."""
 
-EXTRA_QUANTITIES = ("mean_x",)
+EXTRA_QUANTITIES = tuple(k for k, q in _TABLE.items() if not q.listed)
 r"""Also derived: ``mean_x`` is :math:`(E X^g - \mu)/\sigma` (zero: the mean random-walks without drift)."""
-
-_DESCRIPTIONS = {
-    "mean_x": r"E X^g - \mu",
-    "var_x": r"\operatorname{Var} X^g",
-    "mean_sigma": r"E\,\sigma_g",
-    "mean_sigma2": r"E\,\sigma_g^2",
-    "mean_sigma4": r"E\,\sigma_g^4",
-    "mean_log_sigma2": r"E \log(\sigma_g^2/\sigma^2)",
-    "var_log_sigma2": r"\operatorname{Var} \log \sigma_g^2",
-    "mean_w2sq": r"E\, W_2^2",
-    "var_w2sq": r"\operatorname{Var} W_2^2",
-}
-
-# (kind, polynomial in d = mu_g - mu, s = sigma_g, Z', sigma); log quantities are handled separately.
-_W2SQ = _d**2 + (_s - sigma) ** 2
-_MOMENT_QUANTITIES = {
-    "mean_x": ("mean", _d + _s * _Zp),
-    "var_x": ("var", _d + _s * _Zp),
-    "mean_sigma": ("mean", _s),
-    "mean_sigma2": ("mean", _s**2),
-    "mean_sigma4": ("mean", _s**4),
-    "mean_w2sq": ("mean", _W2SQ),
-    "var_w2sq": ("var", _W2SQ),
-}
-_UNITS = {"mean_x": 1, "var_x": 2, "mean_sigma": 1, "mean_sigma2": 2, "mean_sigma4": 4, "mean_w2sq": 2, "var_w2sq": 4,
-          "mean_log_sigma2": 0, "var_log_sigma2": 0}
 
 
 def latex_name(quantity: str) -> str:
     """LaTeX for a quantity name, e.g. ``E\\, W_2^2``."""
-    return _DESCRIPTIONS[_check_quantity(quantity)]
+    return _TABLE[_check_quantity(quantity)].latex
 
 
 def sigma_power(quantity: str) -> int:
     """The power of :math:`\\sigma` a quantity scales with (its unit)."""
-    return _UNITS[_check_quantity(quantity)]
+    return _TABLE[_check_quantity(quantity)].unit
 
 
 def _check_quantity(quantity: str) -> str:
-    if quantity not in QUANTITIES + EXTRA_QUANTITIES:
-        raise ParameterError(
-            f"quantity must be one of {', '.join(QUANTITIES + EXTRA_QUANTITIES)} (got {quantity!r})"
-        )
+    if quantity not in _TABLE:
+        raise ParameterError(f"quantity must be one of {', '.join(_TABLE)} (got {quantity!r})")
     return quantity
 
 
@@ -262,78 +291,6 @@ def _degenerate_transition(a: int, b: int) -> dict[tuple[int, int], sp.Expr]:
     return dict(sorted(poly.terms()))
 
 
-def _moment_targets(quantity: str) -> tuple[str, tuple[dict[tuple[int, int], sp.Expr], ...]]:
-    """(kind, parts): each part is ``{(a, b): coeff}`` with E[part] = sum coeff * m_{a,b}.
-
-    ``kind`` is "mean" (value = E[P]) or "var" (value = E[P^2] - E[P]^2; parts = (P^2, P)).
-    """
-    kind, P = _MOMENT_QUANTITIES[quantity]
-    polys = (P,) if kind == "mean" else (P**2, P)
-    parts = []
-    for p in polys:
-        reduced = expectation(p, {_Zp: StandardNormal()})
-        poly = sp.Poly(sp.expand(reduced), _d, _s)
-        parts.append(dict(poly.terms()))
-    return kind, tuple(parts)
-
-
-def _closure(monomials) -> list[tuple[int, int]]:
-    """All (a, b) the recursion for the given monomials needs (odd a are identically 0 and dropped)."""
-    todo = [m for m in monomials if m[0] % 2 == 0]
-    seen: set[tuple[int, int]] = set()
-    while todo:
-        m = todo.pop()
-        if m in seen:
-            continue
-        seen.add(m)
-        todo.extend(n for n in transition(*m) if n not in seen)
-    return sorted(seen)
-
-
-def _initial(mon: tuple[int, int], s0: sp.Expr) -> sp.Expr:
-    a, b = mon
-    return s0**b if a == 0 else sp.Integer(0)
-
-
-# --------------------------------------------------------------------------------------------------------
-# Exact forms
-
-
-def exact(quantity: str, sizes: int | Sequence = 3, estimator: str = "unbiased", *, simplify: bool = True) -> sp.Expr:
-    r"""Exact closed form of ``quantity`` after refits of the given sizes, by the moment recursion.
-
-    ``sizes`` is an int ``g`` (symbols :math:`M_0,\dots,M_{g-1}`) or a sequence of numbers and/or symbols.
-
-    >>> exact("var_x", 2)
-    sigma**2*(1 + 1/M_1 + 1/M_0)
-    >>> exact("mean_sigma2", [10, 30], "mle")
-    87*sigma**2/100
-    """
-    quantity = _check_quantity(quantity)
-    estimator = check_estimator(estimator)
-    sizes = _as_sizes(sizes, estimator)
-    if quantity in ("mean_log_sigma2", "var_log_sigma2"):
-        return _exact_log(quantity, sizes, estimator, simplify=simplify)
-    kind, parts = _moment_targets(quantity)
-    needed = _closure([mon for part in parts for mon in part])
-    state = {mon: _initial(mon, sigma) for mon in needed}
-    for size in sizes:
-        if size == 1:
-            steps = {mon: _degenerate_transition(*mon) for mon in needed}
-            steps = {mon: {k: v for k, v in t.items() if k in state} for mon, t in steps.items()}
-        else:
-            steps = {mon: {k: c.subs(M, size) for k, c in transition(*mon, estimator).items()} for mon in needed}
-        state = {mon: sp.Add(*(c * state.get(k, 0) for k, c in steps[mon].items())) for mon in needed}
-    values = [sp.Add(*(c * state.get(mon, 0) for mon, c in part.items())) for part in parts]
-    out = values[0] if kind == "mean" else values[0] - values[1] ** 2
-    return _tidy(out) if simplify else out
-
-
-def _tidy(expr: sp.Expr) -> sp.Expr:
-    expr = sp.gammasimp(sp.expand(expr))
-    return sp.factor_terms(sp.collect(sp.expand(expr), sigma))
-
-
 @functools.lru_cache(maxsize=None)
 def _log_moments_generic(estimator: str) -> tuple[sp.Expr, sp.Expr]:
     """(E log V, Var log V) for one step of size ``M`` (a symbol), derived once with the engine."""
@@ -344,20 +301,143 @@ def _log_moments_generic(estimator: str) -> tuple[sp.Expr, sp.Expr]:
     return mean, sp.simplify(sp.expand(second - mean**2))
 
 
-def _log_moments(size: sp.Expr, estimator: str) -> tuple[sp.Expr, sp.Expr]:
-    """(E log V, Var log V) for one step of the given size (number or symbol)."""
-    if size == 1:  # mle refit of one point: V = 0
-        return sp.Integer(-1) * sp.oo, sp.nan
+# --------------------------------------------------------------------------------------------------------
+# The recursion of a quantity
+
+
+@functools.lru_cache(maxsize=None)
+def recursion(quantity: str, estimator: str = "unbiased", scheme: str = "replace") -> LinearRecursion:
+    r"""The linear recursion of ``quantity``, in the step symbol :data:`M`, for :func:`~.recursion.run`.
+
+    Moment quantities use the labels :math:`(a, b)` of :math:`m_{a,b}(i) = E[(\mu_i-\mu)^a \sigma_i^b]`
+    (even :math:`a`; odd moments vanish), closed under :func:`transition`, with tables ``"generic"`` and,
+    for the mle, ``"degenerate"`` (a refit of :math:`M = 1` point).  The log quantities are sums of
+    independent increments: labels ``"1"`` and the quantity, :math:`L(i+1) = L(i) + c(M_i)` with
+    :math:`c = E\log V` or :math:`\operatorname{Var}\log V`.  Outputs: ``"value"`` for a quantity linear in
+    the labels, else ``"second"`` and ``"first"`` (:math:`E[P^2]` and :math:`E[P]` of its statistic P).
+
+    >>> rec = recursion("var_x")
+    >>> rec.labels
+    ((0, 2), (2, 0))
+    >>> dict(rec.tables["generic"][(2, 0)])
+    {(0, 2): 1/M, (2, 0): 1}
+    """
+    q = _TABLE[_check_quantity(quantity)]
+    estimator = check_estimator(estimator)
+    scheme = check_choice("scheme", scheme, SCHEMES)
+    if scheme != "replace":
+        return _regime_recursion(q, estimator, scheme)
+    if q.is_log:
+        return _log_recursion(q, estimator)
+    polys = {"value": q.statistic} if q.kind == "mean" else {"second": q.statistic**2, "first": q.statistic}
+    outputs = {}
+    for name, P in polys.items():
+        reduced = expectation(P, {_Zp: StandardNormal()})
+        terms = sp.Poly(sp.expand(reduced), _d, _s).terms()
+        outputs[name] = {mon: c for mon, c in terms if mon[0] % 2 == 0}  # odd moments of d vanish
+    labels = _closure([mon for weights in outputs.values() for mon in weights], estimator)
+    tables = {"generic": {mon: transition(*mon, estimator) for mon in labels}}
+    if estimator == "mle":
+        tables["degenerate"] = {mon: _degenerate_transition(*mon) for mon in labels}
+    initial = {(0, b): sigma**b for a, b in labels if a == 0}
+    return LinearRecursion(labels=labels, initial=initial, tables=tables, outputs=outputs, symbols=(M,))
+
+
+def _closure(monomials, estimator: str) -> tuple[tuple[int, int], ...]:
+    """All (a, b) the recursion for the given monomials needs, sorted."""
+    todo = list(monomials)
+    seen: set[tuple[int, int]] = set()
+    while todo:
+        m = todo.pop()
+        if m not in seen:
+            seen.add(m)
+            todo.extend(n for n in transition(*m, estimator) if n not in seen)
+    return tuple(sorted(seen))
+
+
+def _log_recursion(q: Quantity, estimator: str) -> LinearRecursion:
     mean, var = _log_moments_generic(estimator)
-    return mean.subs(M, size), var.subs(M, size)
+    increment, degenerate = (mean, -sp.oo) if q.kind == "mean" else (var, sp.nan)  # mle, M = 1: V = 0
+    tables = {"generic": {"1": {"1": 1}, q.key: {q.key: 1, "1": increment}}}
+    if estimator == "mle":
+        tables["degenerate"] = {"1": {"1": 1}, q.key: {q.key: 1, "1": degenerate}}
+    return LinearRecursion(
+        labels=("1", q.key), initial={"1": 1}, tables=tables, outputs={"value": {q.key: 1}}, symbols=(M,)
+    )
 
 
-def _exact_log(quantity: str, sizes: Sequence, estimator: str, *, simplify: bool) -> sp.Expr:
-    # log(sigma_g^2/sigma^2) = sum_i log V_i with independent V_i (from the decomposition).
-    parts = [_log_moments(size, estimator) for size in sizes]
-    idx = 0 if quantity == "mean_log_sigma2" else 1
-    out = sp.Add(*(p[idx] for p in parts))
-    return sp.expand(out) if simplify else out
+def _value(outputs: dict):
+    """The quantity from the outputs of its recursion (any algebra): the value, or E[P^2] - E[P]^2."""
+    if "value" in outputs:
+        return outputs["value"]
+    return outputs["second"] - outputs["first"] * outputs["first"]
+
+
+def _regime_steps(sizes: Sequence, scheme: str, real: Any) -> tuple[Step, ...]:
+    """The steps of a schedule in a regime: fit 1 on the ``M_0`` real points (table ``"first"``), then one
+    step of the regime's table per later sample, with its size ``M``, pool ``P`` and real points ``R``."""
+    if scheme == "replace":
+        return _steps(sizes)
+    steps = [Step({M: sizes[0], P: 0, R: 0}, "first")]
+    pool = sizes[0]
+    for size in sizes[1:]:
+        steps.append(Step({M: size, P: pool, R: real}, scheme))
+        pool = pool + size
+    return tuple(steps)
+
+
+def _steps(sizes: Sequence) -> tuple[Step, ...]:
+    """One step per size; a size of 1 (mle only, the sizes are validated) uses the degenerate table."""
+    return tuple(Step({M: m}, "degenerate" if m == 1 else "generic") for m in sizes)
+
+
+_SERIES_STEP = Step({M: 1 / EPS})
+"""Every step of a series run: :math:`M_j = 1/\\varepsilon_j`."""
+
+_SIGMA_ONE = {sigma: 1}
+"""Numeric values are in units of sigma."""
+
+
+# --------------------------------------------------------------------------------------------------------
+# Exact forms
+
+
+def exact(
+    quantity: str,
+    sizes: int | Sequence = 3,
+    estimator: str = "unbiased",
+    *,
+    simplify: bool = True,
+    scheme: str = "replace",
+    real: int | sp.Expr = 0,
+) -> sp.Expr:
+    r"""Exact closed form of ``quantity`` after refits of the given sizes, by the moment recursion.
+
+    ``sizes`` is an int ``g`` (symbols :math:`M_0,\dots,M_{g-1}`) or a sequence of numbers and/or symbols;
+    ``scheme`` is a data regime (:data:`~modelcollapse._validation.SCHEMES`; ``real`` points of real data
+    per sample for ``mix``).  A quantity a regime has no closed form for raises :class:`NoClosedForm`.
+
+    >>> exact("var_x", 2)
+    sigma**2*(1 + 1/M_1 + 1/M_0)
+    >>> exact("mean_sigma2", [10, 30], "mle")
+    87*sigma**2/100
+    >>> exact("var_mu", [10, 30], scheme="accumulate")
+    19*sigma**2/160
+    """
+    quantity = _check_quantity(quantity)
+    estimator = check_estimator(estimator)
+    sizes = _as_sizes(sizes, estimator)
+    scheme, real = _check_regime_symbolic(sizes, estimator, scheme, real)
+    rec = recursion(quantity, estimator, scheme)
+    out = _value(run(rec, _regime_steps(sizes, scheme, real), ExactAlgebra()))
+    if not simplify:
+        return out
+    return sp.expand(out) if _TABLE[quantity].is_log else _tidy(out)
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    expr = sp.gammasimp(sp.expand(expr))
+    return sp.factor_terms(sp.collect(sp.expand(expr), sigma))
 
 
 def exact_direct(quantity: str, sizes: int | Sequence = 2, estimator: str = "unbiased") -> sp.Expr:
@@ -365,18 +445,17 @@ def exact_direct(quantity: str, sizes: int | Sequence = 2, estimator: str = "unb
 
     Exponential in ``g``; it exists to check :func:`exact` independently (tests use ``g <= 4``).
     """
-    quantity = _check_quantity(quantity)
+    q = _TABLE[_check_quantity(quantity)]
     dec = decomposition(sizes, estimator)
-    if quantity in ("mean_log_sigma2", "var_log_sigma2"):
-        log_ratio = sp.expand_log(sp.log(dec.sigma_g**2 / sigma**2), force=True)
-        m = expectation(log_ratio, dec.law)
-        if quantity == "mean_log_sigma2":
+    P = q.statistic.subs({_d: dec.mu_g - mu, _s: dec.sigma_g})
+    if q.is_log:
+        P = sp.expand_log(P, force=True)
+        m = expectation(P, dec.law)
+        if q.kind == "mean":
             return sp.simplify(m)
-        return sp.simplify(expectation(sp.expand(log_ratio**2), dec.law) - m**2)
-    kind, P = _MOMENT_QUANTITIES[quantity]
-    P = P.subs({_d: dec.mu_g - mu, _s: dec.sigma_g})
+        return sp.simplify(expectation(sp.expand(P**2), dec.law) - m**2)
     first = expectation(P, dec.law)
-    if kind == "mean":
+    if q.kind == "mean":
         return _tidy(first)
     return _tidy(expectation(P**2, dec.law) - first**2)
 
@@ -384,161 +463,94 @@ def exact_direct(quantity: str, sizes: int | Sequence = 2, estimator: str = "unb
 def exact_symbolic_g(quantity: str, estimator: str = "unbiased") -> sp.Expr:
     r"""Exact form for a symbolic number of generations ``g`` with sizes ``M[i]``: nested ``Sum``/``Product``.
 
-    Solves the triangular moment recursion: :math:`m_{0,n}(g) = \sigma^n\prod_{j<g}\lambda_{0,n}(M_j)`, and for
+    Solves the triangular recursion of :func:`recursion` (:func:`~.recursion.closed_form`):
+    :math:`m_{0,n}(g) = \sigma^n\prod_{j<g}\lambda_{0,n}(M_j)`, and for
     :math:`a > 0`, :math:`m_{a,b}(g) = \sum_{i<g} \bigl(\prod_{j=i+1}^{g-1}\lambda_{a,b}(M_j)\bigr)
     \sum_{(a',b') \ne (a,b)} T_{(a,b),(a',b')}(M_i)\, m_{a',b'}(i)`.
 
     >>> exact_symbolic_g("var_x")
     sigma**2 + Sum(sigma**2/M[i_0], (i_0, 0, g - 1))
     """
-    quantity = _check_quantity(quantity)
+    q = _TABLE[_check_quantity(quantity)]
     estimator = check_estimator(estimator)
-    if quantity in ("mean_log_sigma2", "var_log_sigma2"):
-        i = sp.Symbol("i", integer=True, nonnegative=True)
-        mean, var = _log_moments_generic(estimator)
-        term = mean if quantity == "mean_log_sigma2" else var
-        return sp.Sum(term.subs(M, Mi[i]), (i, 0, g - 1))
-    kind, parts = _moment_targets(quantity)
-    values = [sp.Add(*(c * _moment_g(mon, g, estimator, 0) for mon, c in part.items())) for part in parts]
-    out = values[0] if kind == "mean" else values[0] - values[1] ** 2
-    return sp.expand(out)
+    index = "i" if q.is_log else "i_{depth}"  # a single sum over the generations
+    forms = closed_form(recursion(quantity, estimator), g, lambda i: {M: Mi[i]}, sum_index=index)
+    out = _value(forms)
+    return out if q.is_log else sp.expand(out)
 
 
-def _moment_g(mon: tuple[int, int], upper: sp.Expr, estimator: str, depth: int) -> sp.Expr:
-    a, b = mon
-    if a % 2:
-        return sp.Integer(0)
-    T = transition(a, b, estimator)
-    lam = T.get(mon, sp.Integer(0))
-    j = sp.Symbol(f"j_{depth}", integer=True, nonnegative=True)
-    if a == 0:
-        return sigma**b * _product(lam, j, 0, upper - 1)
-    i = sp.Symbol(f"i_{depth}", integer=True, nonnegative=True)
-    inner = sp.Add(
-        *(c.subs(M, Mi[i]) * _moment_g(k, i, estimator, depth + 1) for k, c in T.items() if k != mon)
+def moment_closed_form(mon: tuple[int, int], count: sp.Expr, estimator: str = "unbiased") -> sp.Expr:
+    r"""Closed form of :math:`m_{a,b}(n) = E[(\mu_n-\mu)^a\sigma_n^b]` after ``count`` refits (replace), nested
+    ``Sum``/``Product`` over sizes ``M[i]``: the runner's :func:`~.recursion.closed_form` read at one label.
+
+    >>> moment_closed_form((2, 0), g)
+    Sum(sigma**2/M[i_0], (i_0, 0, g - 1))
+    """
+    estimator = check_estimator(estimator)
+    labels = _closure([mon], estimator)
+    rec = LinearRecursion(
+        labels=labels,
+        initial={(0, b): sigma**b for a, b in labels if a == 0},
+        tables={"generic": {m: transition(*m, estimator) for m in labels}},
+        outputs={"value": {mon: 1}},
+        symbols=(M,),
     )
-    return sp.Sum(_product(lam, j, i + 1, upper - 1) * inner, (i, 0, upper - 1))
-
-
-def _product(lam: sp.Expr, j: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
-    if lam == 1:
-        return sp.Integer(1)
-    return sp.Product(lam.subs(M, Mi[j]), (j, lo, hi))
+    return closed_form(rec, count, lambda i: {M: Mi[i]})["value"]
 
 
 # --------------------------------------------------------------------------------------------------------
 # Exact numeric evaluation (mpmath)
 
 
-@functools.lru_cache(maxsize=None)
-def _numeric_plan(quantity: str, estimator: str):
-    """Lambdified (mpmath) transition coefficients and the needed monomials, derived once."""
-    kind, parts = _moment_targets(quantity)
-    needed = _closure([mon for part in parts for mon in part])
-    index = {mon: n for n, mon in enumerate(needed)}
-    rows = []
-    for mon in needed:
-        T = transition(*mon, estimator)
-        rows.append([(index[k], sp.lambdify(M, c, modules="mpmath")) for k, c in T.items()])
-    degenerate = [[(index[k], float(c)) for k, c in _degenerate_transition(*mon).items() if k in index] for mon in needed]
-    parts_idx = [[(index[k], sp.Rational(c.subs(sigma, 1))) for k, c in part.items() if k in index] for part in parts]
-    init = [1 if mon[0] == 0 else 0 for mon in needed]
-    return kind, parts_idx, rows, degenerate, init
-
-
-def evaluate(quantity: str, sizes: Sequence[int], estimator: str = "unbiased", *, dps: int = 17) -> mpmath.mpf:
+def evaluate(
+    quantity: str,
+    sizes: Sequence[int],
+    estimator: str = "unbiased",
+    *,
+    dps: int = 17,
+    scheme: str = "replace",
+    real: int = 0,
+    record: str = "final",
+) -> mpmath.mpf | tuple[mpmath.mpf, ...]:
     r"""Exact value (in units of :math:`\sigma`) at ``dps`` significant digits, in O(g) work.
 
     Runs the derived recursion in mpmath with guard digits; coefficients are computed once per distinct
-    size, so a schedule of a thousand sizes takes well under a second.
+    step, so a schedule of a thousand sizes takes well under a second.  ``record="all"`` returns the values
+    after generations ``1..g`` from the same single pass.
 
     >>> mpmath.nstr(evaluate("var_x", [10, 30, 7], dps=20), 20)
     '1.2761904761904761905'
+    >>> [mpmath.nstr(v, 6) for v in evaluate("var_mu", [10, 10, 10], scheme="mix", real=5, record="all")]
+    ['0.1', '0.125', '0.132639']
     """
     quantity = _check_quantity(quantity)
     estimator = check_estimator(estimator)
     sizes = check_sizes(sizes, estimator)
+    scheme, real = check_regime(sizes, estimator, scheme, real)
     dps = check_integer("dps", dps, minimum=1, maximum=MAX_DIGITS + 100)
-    ctx = mpmath.mp
-    # Moments of order n cancel down to O(M^-n/2) from O(1) terms: keep 2 log10(M) guard digits beyond 10.
-    guard = 10 + 2 * len(str(max(sizes)))
-    with ctx.workdps(dps + guard):
-        if quantity in ("mean_log_sigma2", "var_log_sigma2"):
-            out = _evaluate_log(quantity, sizes, estimator, ctx)
-        else:
-            kind, parts, rows, degenerate, init = _numeric_plan(quantity, estimator)
-            state = [ctx.mpf(v) for v in init]
-            cache: dict[int, list] = {}
-            for size in sizes:
-                if size == 1:
-                    coeffs = [[(k, ctx.mpf(c)) for k, c in row] for row in degenerate]
-                else:
-                    coeffs = cache.get(size)
-                    if coeffs is None:
-                        m = ctx.mpf(size)
-                        coeffs = cache[size] = [[(k, f(m)) for k, f in row] for row in rows]
-                state = [ctx.fsum(c * state[k] for k, c in row) for row in coeffs]
-            values = [ctx.fsum(ctx.mpf(c.p) / c.q * state[k] for k, c in part) for part in parts]
-            out = values[0] if kind == "mean" else values[0] - values[1] ** 2
-    with ctx.workdps(dps):
-        return +out
-
-
-@functools.lru_cache(maxsize=None)
-def _log_plan(estimator: str):
-    mean, var = _log_moments_generic(estimator)
-    return sp.lambdify(M, mean, modules="mpmath"), sp.lambdify(M, var, modules="mpmath")
-
-
-def _evaluate_log(quantity: str, sizes: Sequence[int], estimator: str, ctx) -> mpmath.mpf:
-    if estimator == "mle" and 1 in sizes:
-        return ctx.ninf if quantity == "mean_log_sigma2" else ctx.nan
-    f = _log_plan(estimator)[0 if quantity == "mean_log_sigma2" else 1]
-    cache: dict[int, mpmath.mpf] = {}
-    total = ctx.mpf(0)
-    for size in sizes:
-        if size not in cache:
-            cache[size] = f(ctx.mpf(size))
-        total += cache[size]
-    return total
+    # Moments of order n cancel down to O(M^-n/2) from O(1) terms: keep 2 log10(M) guard digits beyond 10;
+    # a pool (accumulate) reaches sum(sizes).
+    algebra = MpmathAlgebra(dps + 10 + 2 * len(str(sum(sizes))), _SIGMA_ONE)
+    rec = recursion(quantity, estimator, scheme)
+    with algebra.context():
+        outputs = run(rec, _regime_steps(sizes, scheme, real), algebra, record=record)
+        values = [_value(o) for o in outputs[1:]] if record == "all" else [_value(outputs)]
+    with mpmath.workdps(dps):
+        values = [+v for v in values]
+    return tuple(values) if record == "all" else values[0]
 
 
 # --------------------------------------------------------------------------------------------------------
 # Series in 1/M_i
 
 
-@functools.lru_cache(maxsize=None)
-def _transition_series(mon: tuple[int, int], estimator: str, order: int) -> dict[tuple[int, int], sp.Expr]:
-    """Each transition coefficient as a polynomial in EPS = 1/M truncated at ``order``."""
-    out = {}
-    law = step_law(M, estimator)
-    for k, c in transition(*mon, estimator).items():
-        # c = (rational function of M) * (gamma ratio); rewrite the gamma ratios as moment series.
-        out[k] = _coefficient_series(c, law, order)
-    return out
-
-
-def _coefficient_series(c: sp.Expr, law: ChiSquare, order: int) -> sp.Expr:
-    """Series in EPS of a transition coefficient: a product of powers of M and one chi-square moment."""
-    # Identify E[V^r] inside c by dividing out candidate moments.
-    for twice_r in range(0, 9):
-        r = sp.Rational(twice_r, 2)
-        moment = law.moment(r)
-        rest = sp.gammasimp(c / moment)
-        if not rest.has(sp.gamma):
-            rest_series = sp.series(rest.subs(M, 1 / EPS), EPS, 0, order + 1).removeO()
-            return sp.expand(
-                sp.series(rest_series * moment_series(law, M, r, order), EPS, 0, order + 1).removeO()
-            )
-    raise ArithmeticError(f"transition coefficient {c} is not a power of M times a chi-square moment")
-
-
 def series(quantity: str, order: int = 2, estimator: str = "unbiased") -> QuasiSymmetricSeries:
     r"""The 1/M expansion of ``quantity`` (units of :math:`\sigma`) keeping all terms of total degree <= ``order``.
 
-    Computed by running the moment recursion on truncated series in ``order`` generations (enough to fix
-    every coefficient, by quasi-symmetry); use :meth:`QuasiSymmetricSeries.symbolic` for the symbolic-``g``
-    form (power sums when symmetric), :meth:`~QuasiSymmetricSeries.constant_size` for :math:`M_i = M`, and
+    Computed by running the recursion in ``order`` generations on truncated series that keep one monomial
+    per composition (:class:`~.recursion.QuasiSymmetricAlgebra`; by quasi-symmetry they fix every
+    coefficient); use :meth:`QuasiSymmetricSeries.symbolic` for the symbolic-``g`` form (power sums when
+    symmetric), :meth:`~QuasiSymmetricSeries.constant_size` for :math:`M_i = M`, and
     :meth:`~QuasiSymmetricSeries.evaluate` at given sizes.
 
     >>> s = series("mean_w2sq", 2)
@@ -553,38 +565,23 @@ def series(quantity: str, order: int = 2, estimator: str = "unbiased") -> QuasiS
 
 @functools.lru_cache(maxsize=None)
 def _series(quantity: str, order: int, estimator: str) -> QuasiSymmetricSeries:
-    return QuasiSymmetricSeries.from_polynomial(series_polynomial(quantity, order, estimator, order), order)
+    algebra = QuasiSymmetricAlgebra(order, _SIGMA_ONE)
+    return _value(run(recursion(quantity, estimator), (_SERIES_STEP,) * order, algebra))
 
 
 def series_polynomial(quantity: str, order: int, estimator: str, nvars: int):
     """The truncated series as a polynomial in ``eps_0..eps_{nvars-1}`` (SymPy sparse ring over QQ).
 
-    The direct computation for ``nvars`` generations; :func:`series` reads its quasi-symmetric coefficients
-    off ``nvars = order`` and tests check the result against larger ``nvars``.
+    The direct computation for ``nvars`` generations, every monomial kept
+    (:class:`~.recursion.PolynomialSeriesAlgebra`); tests check :func:`series` against it for
+    ``nvars > order``.
     """
-    R, eps = eps_ring(nvars)
-    if quantity in ("mean_log_sigma2", "var_log_sigma2"):
-        r = sp.Symbol("r")
-        K = log_moment_series(step_law(M, estimator), M, order)
-        term = sp.diff(K, r, 1 if quantity == "mean_log_sigma2" else 2).subs(r, 0)
-        return truncate(sum((univariate_to_ring(term, e) for e in eps), R.zero), order)
-    kind, parts = _moment_targets(quantity)
-    needed = _closure([mon for part in parts for mon in part])
-    state = {mon: (R.one if mon[0] == 0 else R.zero) for mon in needed}
-    for e in eps:
-        steps = {
-            mon: {k: univariate_to_ring(c, e) for k, c in _transition_series(mon, estimator, order).items()}
-            for mon in needed
-        }
-        state = {mon: truncate(sum((c * state[k] for k, c in steps[mon].items()), R.zero), order) for mon in needed}
-    values = []
-    for part in parts:
-        v = R.zero
-        for mon, c in part.items():
-            v += R.domain.convert(c.subs(sigma, 1)) * state.get(mon, R.zero)
-        values.append(v)
-    out = values[0] if kind == "mean" else values[0] - values[1] ** 2
-    return truncate(out, order)
+    quantity = _check_quantity(quantity)
+    estimator = check_estimator(estimator)
+    order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
+    nvars = check_integer("nvars", nvars, minimum=0)
+    algebra = PolynomialSeriesAlgebra(order, nvars, _SIGMA_ONE)
+    return truncate(_value(run(recursion(quantity, estimator), (_SERIES_STEP,) * nvars, algebra)), order)
 
 
 def evaluate_series(
@@ -614,6 +611,8 @@ def theory(
     sizes: Sequence[int],
     estimator: str = "unbiased",
     sigma: float = 1.0,
+    scheme: str = "replace",
+    real: int = 0,
     order: int = 2,
     digits: int = 17,
     record: str = "final",
@@ -621,29 +620,50 @@ def theory(
     r"""The model's theory as the registry calls it: exact values and order-``order`` series of every quantity.
 
     Values are in units of :math:`\sigma` (``absolute`` multiplies by ``sigma`` to each quantity's power).
-    ``record="all"`` returns one :class:`~modelcollapse.models.TheoryResult` per generation ``1..g``.
+    A quantity the regime has no closed form for is ``None`` with the reason in ``no_exact``; the 1/M series
+    exist for ``replace`` (the other regimes' first step differs from the later ones, so their expansions
+    are not quasi-symmetric: ``no_series``).  ``record="all"`` returns one
+    :class:`~modelcollapse.models.TheoryResult` per generation ``1..g``, all from one pass of each recursion.
 
     >>> r = theory(sizes=(10, 30, 7))
     >>> r.generation, mpmath.nstr(r.exact["var_x"], 8), r.order
     (3, '1.2761905', 2)
+    >>> r = theory(sizes=(10, 30, 7), scheme="mix", real=3)
+    >>> r.exact["mean_w2sq"] is None, r.no_exact["mean_w2sq"][:26]
+    (True, 'W2^2 = (mu_g - mu)^2 + (si')
     """
     estimator = check_estimator(estimator)
     sizes = check_sizes(sizes, estimator)
+    scheme, real = check_regime(sizes, estimator, scheme, real)
     order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
-    gens = range(1, len(sizes) + 1) if record == "all" else (len(sizes),)
-    ser = {q: series(q, order, estimator) for q in QUANTITIES}
+    g = len(sizes)
+    no_exact = {q: why for q in QUANTITIES if (why := no_closed_form(q, scheme))}
+    paths = {
+        q: (None,) * g if q in no_exact else
+        evaluate(q, sizes, estimator, dps=digits, scheme=scheme, real=real, record="all")
+        for q in QUANTITIES
+    }
+    no_series = {}
+    ser = {}
+    if scheme == "replace":
+        ser = {q: series(q, order, estimator) for q in QUANTITIES}
+    else:
+        no_series = {q: f"the 1/M expansion is derived for scheme replace only (fit 1 of scheme {scheme} is a "
+                        "different step from the later ones)" for q in QUANTITIES}
+    gens = range(1, g + 1) if record == "all" else (g,)
     out = []
     for k in gens:
-        prefix = sizes[:k]
-        exact_k = {q: evaluate(q, prefix, estimator, dps=digits) for q in QUANTITIES}
+        exact_k = {q: paths[q][k - 1] for q in QUANTITIES}
         with mpmath.workdps(digits + 5):
-            absolute = {q: exact_k[q] * mpmath.mpf(sigma) ** sigma_power(q) for q in QUANTITIES}
+            absolute = {q: None if v is None else v * mpmath.mpf(sigma) ** sigma_power(q) for q, v in exact_k.items()}
         out.append(
             TheoryResult(
                 generation=k,
                 exact=exact_k,
-                series={q: ser[q].evaluate(prefix, digits) for q in QUANTITIES},
+                series={q: ser[q].evaluate(sizes[:k], digits) if q in ser else None for q in QUANTITIES},
                 order=order,
+                no_exact=no_exact,
+                no_series=no_series,
                 absolute=absolute,
             )
         )
@@ -653,10 +673,9 @@ def theory(
 # --------------------------------------------------------------------------------------------------------
 # Data regimes: accumulate, accumulate-subsample, mix (fresh real data)
 
-P = sp.Symbol("P", positive=True, integer=True)
-"""Points behind the current fit (the pool it was made from) in ``accumulate``: :math:`N_{i-1}`."""
-R = sp.Symbol("R", nonnegative=True, integer=True)
-"""Fresh real points per sample in ``mix``."""
+
+class NoClosedForm(ParameterError):
+    """A quantity the regime gives no closed form for (the message says why); simulate it instead."""
 
 
 def _divisor(n: sp.Expr, estimator: str) -> sp.Expr:
@@ -705,3 +724,130 @@ def regime_transition(a: int, k: int, estimator: str, scheme: str) -> dict[tuple
     value = expectation(sp.expand(new_d**a * new_v**k), law)
     poly = sp.Poly(sp.expand(value), _d, _s)
     return {mon: sp.factor(sp.cancel(c)) for mon, c in sorted(poly.terms())}
+
+
+_NO_CLOSED_FORM = {
+    "mean_sigma": "sigma_g^2 is a sum of independent chi-square terms, not a product, so E sigma_g (odd powers of sigma_g) has no closed form",
+    "mean_w2sq": "W2^2 = (mu_g - mu)^2 + (sigma_g - sigma)^2 needs E sigma_g, which has no closed form in this regime",
+    "var_w2sq": "Var W2^2 needs E sigma_g and E sigma_g^3, which have no closed form in this regime",
+    "mean_log_sigma2": "log sigma_g^2 is the log of a sum of chi-square terms: its mean has no closed form",
+    "var_log_sigma2": "log sigma_g^2 is the log of a sum of chi-square terms: its variance has no closed form",
+    "mean_x": "",
+}
+"""Why a moment quantity has no closed form outside ``replace``."""
+
+_SUBSAMPLE_QUANTITIES = {"var_x": {"mu2": 1, "v": 1}, "var_mu": {"mu2": 1}, "mean_sigma2": {"v": 1}}
+"""``accumulate-subsample``: the quantities of its second-order pool recursion, as labels."""
+
+
+def no_closed_form(quantity: str, scheme: str) -> str | None:
+    """Why ``quantity`` has no closed form in ``scheme`` (``None`` if it has one).
+
+    >>> no_closed_form("mean_sigma4", "accumulate") is None, no_closed_form("mean_sigma4", "accumulate-subsample")[:30]
+    (True, 'fourth moments of a subsample ')
+    """
+    q = _TABLE[_check_quantity(quantity)]
+    scheme = check_choice("scheme", scheme, SCHEMES)
+    if scheme == "replace":
+        return None
+    if scheme == "accumulate-subsample":
+        if quantity in _SUBSAMPLE_QUANTITIES:
+            return None
+        return (
+            "fourth moments of a subsample of a shared pool need the pool's fourth-order power sums and the "
+            "overlaps of subsamples across generations; only the second-order recursion is derived here"
+            if not q.is_log and quantity in ("mean_sigma4",)
+            else _NO_CLOSED_FORM.get(quantity) or "not derived for this regime"
+        )
+    return _NO_CLOSED_FORM.get(quantity) if quantity in _NO_CLOSED_FORM and quantity != "mean_x" else None
+
+
+def _regime_recursion(q: Quantity, estimator: str, scheme: str) -> LinearRecursion:
+    """The recursion of ``q`` in a data regime: table ``"first"`` (fit 1 on the real points) and the
+    regime's table, in the step symbols ``M``, ``P``, ``R``."""
+    why = no_closed_form(q.key, scheme)
+    if why:
+        raise NoClosedForm(f"quantity {q.key} has no closed form for scheme {scheme}: {why}")
+    if scheme == "accumulate-subsample":
+        return _subsample_recursion(q, estimator)
+    polys = {"value": q.statistic} if q.kind == "mean" else {"second": q.statistic**2, "first": q.statistic}
+    outputs = {}
+    for name, poly in polys.items():
+        reduced = expectation(poly, {_Zp: StandardNormal()})
+        outputs[name] = {mon: c for mon, c in sp.Poly(sp.expand(reduced), _d, _s).terms() if mon[0] % 2 == 0}
+    todo = [mon for w in outputs.values() for mon in w]
+    labels: set[tuple[int, int]] = set()
+    while todo:
+        mon = todo.pop()
+        if mon not in labels:
+            labels.add(mon)
+            todo.extend(regime_transition(mon[0], mon[1] // 2, estimator, scheme))
+    labels_t = tuple(sorted(labels))
+    tables = {
+        "first": {mon: transition(*mon, estimator) for mon in labels_t},
+        scheme: {mon: regime_transition(mon[0], mon[1] // 2, estimator, scheme) for mon in labels_t},
+    }
+    initial = {(0, b): sigma**b for a, b in labels_t if a == 0}
+    return LinearRecursion(labels=labels_t, initial=initial, tables=tables, outputs=outputs, symbols=(M, P, R))
+
+
+@functools.lru_cache(maxsize=None)
+def subsample_tables(estimator: str) -> dict[str, dict[str, dict[str, sp.Expr]]]:
+    r"""The second-order recursion of ``accumulate-subsample`` on the labels ``mu2`` (:math:`E(\mu_g-\mu)^2`),
+    ``v`` (:math:`E\sigma_g^2`), ``A`` (:math:`E S_1^2`), ``B`` (:math:`E S_2`) and ``1``.
+
+    :math:`S_1 = \sum_p (x_p - \mu)` and :math:`S_2 = \sum_p (x_p - \mu)^2` run over the pool the fit
+    was drawn from.  One step adds :math:`M` points drawn from the fit to a pool of :math:`P` points and
+    refits on a uniform subsample of :math:`M` of the :math:`N = P + M`:  with inclusion probabilities
+    :math:`M/N` (one point) and :math:`M(M-1)/(N(N-1))` (two points),
+
+    .. math::  E[m'^2 \mid \text{pool}] = \frac{1}{M^2}\Bigl(\frac{M}{N} S_2 + \frac{M(M-1)}{N(N-1)}(S_1^2 - S_2)\Bigr),
+               \qquad E[D(M)\,v' \mid \text{pool}] = \frac{M}{N} S_2 - M\, E[m'^2 \mid \text{pool}],
+
+    and, with :math:`E[S_1 \mu_g] = E S_1^2/P` (the fit's mean is the mean of a uniform subsample),
+    :math:`S_1' = S_1 + M\mu_g + \sqrt{M}\sigma_g Z`, :math:`E S_2' = E S_2 + M(E\mu_g^2 + E\sigma_g^2)`.
+    Table ``"first"`` is fit 1 on the :math:`M` real points; tables are linear maps ``{target: {source: c}}``.
+    """
+    estimator = check_estimator(estimator)
+    N = P + M
+    mu2, v, A, B, one = sp.symbols("mu2 v A B one")
+    A_new = A + 2 * M * A / P + M**2 * mu2 + M * v
+    B_new = B + M * (mu2 + v)
+    mu2_new = (M / N * B_new + M * (M - 1) / (N * (N - 1)) * (A_new - B_new)) / M**2
+    v_new = (M / N * B_new - M * mu2_new) / _divisor(M, estimator)
+    names = {"mu2": mu2, "v": v, "A": A, "B": B, "1": one}
+
+    def linear(expr: sp.Expr) -> dict[str, sp.Expr]:
+        expr = sp.expand(expr)
+        return {k: sp.factor(expr.coeff(x)) for k, x in names.items() if expr.coeff(x) != 0}
+
+    step = {"mu2": linear(mu2_new), "v": linear(v_new), "A": linear(A_new), "B": linear(B_new), "1": {"1": 1}}
+    first = {
+        "mu2": {"1": sigma**2 / M},
+        "v": {"1": sigma**2 * (M - 1) / _divisor(M, estimator)},
+        "A": {"1": M * sigma**2},
+        "B": {"1": M * sigma**2},
+        "1": {"1": 1},
+    }
+    return {"first": first, "accumulate-subsample": step}
+
+
+def _subsample_recursion(q: Quantity, estimator: str) -> LinearRecursion:
+    return LinearRecursion(
+        labels=("1", "mu2", "v", "A", "B"),
+        initial={"1": 1},
+        tables=subsample_tables(estimator),
+        outputs={"value": _SUBSAMPLE_QUANTITIES[q.key]},
+        symbols=(M, P, R),
+    )
+
+
+def _check_regime_symbolic(sizes: Sequence, estimator: str, scheme: str, real: Any) -> tuple[str, Any]:
+    """:func:`~modelcollapse._validation.check_regime` where sizes and ``real`` are numbers; symbols pass."""
+    scheme = check_choice("scheme", scheme, SCHEMES)
+    real = sp.sympify(real)
+    if all(sp.sympify(m).is_Integer for m in sizes) and real.is_Integer:
+        return check_regime(tuple(int(m) for m in sizes), estimator, scheme, int(real))
+    if scheme != "mix" and real != 0:
+        raise ParameterError(f"real must be 0 unless scheme is mix (got real={real} with scheme {scheme})")
+    return scheme, real
