@@ -489,17 +489,10 @@ def _replace_target(quantity: str) -> Callable[[Mapping[str, Any]], float]:
 
 
 def _no_drift_target(params: Mapping[str, Any]) -> float:
-    """Power target: the weighted recursion without the :math:`-\\alpha/M` drift term."""
-    c = _corpus(params)
-    g = int(params["generations"])
-    total = 0.0
-    for size, r, w in context_groups(c, int(params["real"])):
-        d = 0.0
-        for n in range(g):
-            alpha = (size - r) / size if n else 0.0
-            d = alpha**2 * d + 1.0 / size
-        total += w * d
-    return abs(total - float(exact_values(params)[0]["mean_sq_dist"]))
+    """Power target: the weighted recursion without the :math:`-\\alpha/M` drift term (the fit treated as fixed)."""
+    groups = context_groups(_corpus(params), int(params["real"]))
+    wrong = S.weighted_distance(groups, int(params["generations"]), drift=False)[-1]
+    return abs(float(wrong) - float(exact_values(params)[0]["mean_sq_dist"]))
 
 
 _SUPPORT = {

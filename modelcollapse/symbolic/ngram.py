@@ -16,7 +16,9 @@ whose fixed point is
 (:func:`stationary_distance`).  It is :math:`H` at :math:`S = M` (no real token: the law is absorbed
 at a point mass, :math:`E\|\delta_W - p\|^2 = H`), :math:`H/M` at :math:`S = 0` (a fresh sample), and
 increasing in :math:`S` at a fixed total :math:`M`; at a fixed number :math:`R` of real tokens it
-*decreases* in :math:`S`, from :math:`H/R` to :math:`H/(2R + 1)` (:func:`fixed_real_distance`).
+*decreases* in :math:`S`, from :math:`H/R` to :math:`H/(2R + 1)` (:func:`fixed_real_distance`).  The
+recursion itself is run by the moment runner (:mod:`modelcollapse.symbolic.recursion`,
+:func:`distance_recursion`).
 
 SymPy and mpmath only.
 """
@@ -30,9 +32,11 @@ import mpmath
 import sympy as sp
 
 from . import categorical as SC
+from .recursion import LinearRecursion, MpmathAlgebra, Step, run
 
 __all__ = [
     "distance_coefficients",
+    "distance_recursion",
     "fixed_real_distance",
     "max_synthetic",
     "max_synthetic_root",
@@ -140,18 +144,41 @@ def max_synthetic(size: int, h: object, epsilon: object, *, dps: int = 30) -> in
         return s
 
 
-def weighted_distance(groups: Sequence[tuple[int, int, object]], generations: int, *, dps: int = 17) -> list[mpmath.mpf]:
+@functools.lru_cache(maxsize=None)
+def distance_recursion(drift: bool = True) -> LinearRecursion:
+    r"""One context's distance recursion on the moment runner: labels ``1`` and ``D`` (in units of :math:`H`),
+    :math:`D' = a D + 1/M` with the coefficients of :func:`distance_coefficients`, step symbols :math:`(M, R)`.
+    Generation 0 draws every token from :math:`P_0` (the step :math:`R = M`, where :math:`a = 0`).
+    ``drift=False`` drops the :math:`-\alpha/M` term, :math:`a = \alpha^2` (treating the fit as fixed: the
+    plausible wrong recursion the Monte Carlo checks are powered against).
+
+    >>> steps = [Step({M: 4, R: 4}), Step({M: 4, R: 0})]
+    >>> [mpmath.nstr(v["D"], 8) for v in run(distance_recursion(), steps, MpmathAlgebra(20), record="all")[1:]]
+    ['0.25', '0.4375']
+    """
+    a, e = distance_coefficients()
+    if not drift:
+        a = ((M - R) / M) ** 2
+    return LinearRecursion(labels=("1", "D"), initial={"1": 1},
+                           tables={"generic": {"1": {"1": 1}, "D": {"D": a, "1": e}}},
+                           outputs={"D": {"D": 1}}, symbols=(M, R))
+
+
+def weighted_distance(groups: Sequence[tuple[int, int, object]], generations: int, *, dps: int = 17,
+                      drift: bool = True) -> list[mpmath.mpf]:
     r""":math:`\sum_c (N_c/N) E\|P_j(\cdot \mid c) - P_0(\cdot \mid c)\|^2` for :math:`j = 1..g`, the contexts
-    grouped as ``(N_c, R_c, sum of (N_c/N) H_c)``: each group's recursion is
-    :func:`~modelcollapse.symbolic.categorical.mix_sq_dist` at constant size :math:`N_c` (linear in :math:`H`).
+    grouped as ``(N_c, R_c, sum of (N_c/N) H_c)``: each group's :func:`distance_recursion` run by the moment
+    runner at constant size :math:`N_c` (the distance is linear in :math:`H`).
 
     >>> [mpmath.nstr(v, 8) for v in weighted_distance([(4, 0, 1)], 2)]
     ['0.25', '0.4375']
     """
+    recursion = distance_recursion(drift)
     out = [mpmath.mpf(0)] * generations
     with mpmath.workdps(dps + 10):
         for size, real, weight in groups:
-            d = SC.mix_sq_dist((size,) * generations, real, 1, dps=dps + 5)
+            steps = [Step({M: size, R: size})] + [Step({M: size, R: real})] * (generations - 1)
+            d = [v["D"] for v in run(recursion, steps, MpmathAlgebra(dps + 10), record="all")[1:]]
             w = mpmath.mpf(weight)
             out = [o + w * x for o, x in zip(out, d, strict=True)]
         return [+o for o in out]
