@@ -61,14 +61,16 @@ _EXACT = ("distinct_1", "distinct_2", "conditional_entropy", "bigram_types_prese
           "mean_sq_dist")
 
 _LATEX = {
-    "distinct_1": r"E\,\#\{w : \sum_c X_{c,w} > 0\} / N",
-    "distinct_2": r"E\,\#\{\text{bigram types in generation } g\} / N",
-    "unigram_entropy": r"E\,H(\sum_c X_{c,\cdot} / N)",
-    "conditional_entropy": r"E \sum_c \frac{N_c}{N} H(P_g(\cdot \mid c))",
-    "bigram_types_present": r"E\,\#\{\text{corpus bigram types in generation } g\} / B",
-    "collapsed_contexts": r"E\,\#\{c \in C_2 : P_g(\cdot \mid c) = \delta\} / |C_2|",
-    "mean_sq_dist": r"E \sum_c \frac{N_c}{N} \|P_g(\cdot \mid c) - P_0(\cdot \mid c)\|^2",
+    "distinct_1": r"{E\,\#\{w : \sum_c X_{c,w} > 0\} / N}",
+    "distinct_2": r"{E\,\#\{\text{bigram types at } g\} / N}",
+    "unigram_entropy": r"{E\,H(\sum_c X_{c,\cdot} / N)}",
+    "conditional_entropy": r"E \sum_c \frac{N_c}{N} {H(P_g(\cdot \mid c))}",
+    "bigram_types_present": r"{E\,\#\{\text{corpus bigrams at } g\} / B}",
+    "collapsed_contexts": r"{E\,\#\{c \in C_2 : P_g(\cdot \mid c) = \delta\} / |C_2|}",
+    "mean_sq_dist": r"E \sum_c \frac{N_c}{N} {\|P_g(\cdot \mid c) - P_0(\cdot \mid c)\|^2}",
 }
+"""LaTeX of the quantities (also matplotlib mathtext): atoms in braces, so that a fragment breaks only
+between factors and terms."""
 _TEXT = {
     "distinct_1": "distinct-1: distinct tokens among the N next tokens of generation g, over N",
     "distinct_2": "distinct-2: distinct bigram types (consecutive tokens) of generation g, over N",
@@ -497,17 +499,17 @@ def _no_drift_target(params: Mapping[str, Any]) -> float:
 
 _SUPPORT = {
     "distinct_1": ("Distinct tokens of the model's own text (distinct-1)",
-                   r"\frac{1}{N} \sum_w \Bigl(1 - \prod_{c} P(X^{(g)}_{c,w} = 0)\Bigr)"),
+                   r"\frac{1}{N} \sum_w \left(1 - \prod_{c} {P(X^{(g)}_{c,w} = 0)}\right)"),
     "bigram_types_present": ("Corpus bigram types still generated",
-                             r"\frac{1}{B} \sum_{(a, w)} \Bigl(1 - \prod_{c : \text{last}(c) = a} P(X^{(g)}_{c,w} = 0)\Bigr)"),
+                             r"\frac{1}{B} \sum_{(a, w)} \left(1 - \prod_{c : \text{last}(c) = a} {P(X^{(g)}_{c,w} = 0)}\right)"),
     "distinct_2": ("Distinct bigram types of a trigram model's own text (distinct-2)",
-                   r"\frac{1}{N} \sum_{(a, w)} \Bigl(1 - \prod_{c : \text{last}(c) = a} P(X^{(g)}_{c,w} = 0)\Bigr)"),
+                   r"\frac{1}{N} \sum_{(a, w)} \left(1 - \prod_{c : \text{last}(c) = a} {P(X^{(g)}_{c,w} = 0)}\right)"),
     "collapsed_contexts": ("Contexts collapsed to a single next token",
-                           r"\frac{1}{|C_2|} \sum_{c \in C_2} \sum_w P(X^{(g)}_{c,w} = N_c)"),
+                           r"\frac{1}{|C_2|} \sum_{c \in C_2} \sum_w {P(X^{(g)}_{c,w} = N_c)}"),
     "conditional_entropy": ("Conditional entropy of the next token",
-                            r"\sum_c \frac{N_c}{N} \sum_w E\bigl[-f_{c,w} \log f_{c,w}\bigr],\ f_{c,w} = X^{(g)}_{c,w}/N_c"),
+                            r"\sum_c \frac{N_c}{N} \sum_w {E\left[-f_{c,w} \log f_{c,w}\right]}"),
 }
-_CHAIN = (r"$P(X^{(g)}_{c,w} = 0)$ and $P(X^{(g)}_{c,w} = N_c)$ from the exact law of the count chain "
+_CHAIN = (r"$f_{c,w} = X^{(g)}_{c,w} / N_c$; $P(X^{(g)}_{c,w} = 0)$ and $P(X^{(g)}_{c,w} = N_c)$ from the exact law of the count chain "
           r"$X_{i+1} \sim \text{Bin}(R_c, p) + \text{Bin}(N_c - R_c, X_i / N_c)$, $p = P_0(w \mid c)$ "
           r"(for $X = N_c$: the chain of the merged category $\ne w$, of probability $1 - p$); contexts are independent")
 
@@ -600,7 +602,7 @@ def _claims_built() -> dict[str, Claim]:
         out[c.id] = c
     c = _support_claim("distinct_2", ngram=3)
     out[c.id] = c
-    closed = r"\sum_{c} \frac{N_c}{N} \bigl[D_{\infty,c} - (D_{\infty,c} - H_c/N_c)\, a_c^{\,g-1}\bigr]"
+    closed = r"\sum_{c} \frac{N_c}{N} \left(D_{\infty,c} - {\left(D_{\infty,c} - H_c/N_c\right)} {a_c^{\,g-1}}\right)"
     mix_params = _params(scheme="mix", real=20, generations=10)
     out[f"{NAME}-mix-mean-sq-dist"] = Claim(
         id=f"{NAME}-mix-mean-sq-dist", title="Squared distance of the next-token laws under mix, and its limit",
@@ -616,16 +618,15 @@ def _claims_built() -> dict[str, Claim]:
         id=f"{NAME}-seddik-condition",
         title="Collapse under mix happens exactly in the contexts without real tokens (Seddik et al.'s threshold, exactly)",
         model=NAME, quantity="collapsed_contexts", lhs_latex=_LATEX["collapsed_contexts"],
-        statement=sp.Symbol(_SUPPORT["collapsed_contexts"][1] + r" \xrightarrow[g \to \infty]{} \frac{1}{|C_2|} "
-                            r"\sum_{c \in C_2} \bigl([R_c = 0] + [R_c \ge 1]\, \pi_c(\delta)\bigr)"),
-        assumptions=(*ASSUMPTIONS, _MIX, _CHAIN,
-                     r"notation: $\pi_c(\delta) < 1$ is the stationary probability that the law of a context with "
-                     r"$R_c \ge 1$ is a point mass (its count chains have no absorbing state); the limit holds whatever "
-                     r"the synthetic share $S_c \le N_c - 1$"),
+        statement=sp.Symbol(_SUPPORT["collapsed_contexts"][1]),
+        assumptions=(*ASSUMPTIONS, _MIX, _CHAIN),
+        scope=(r"for every corpus and every $g \ge 1$, the summand of context $c$ tending, as $g \to \infty$, to $1$ "
+               r"iff $R_c = 0$ (absorption) and otherwise to the stationary probability $\pi_c(\delta) < 1$ of a point "
+               r"mass (no absorbing state), whatever the synthetic share $S_c \le N_c - 1$"),
         steps=(C._step_marginal(), _absorption_step(), C._zero_engine_step(2), _enumeration_step("collapsed_contexts", 3),
                _threshold_step()),
         exact_value=_exact("collapsed_contexts"), params=sed.params, series_order=None, mc_target=sed.mc_target,
-        references=("seddik2024",), scope=SCOPE,
+        references=("seddik2024",),
     )
     return out
 
