@@ -318,6 +318,9 @@ class Figure:
     * ``"paths"``: ``quantities = (path statistic, exact mean quantity)``: individual chains from the
       model's ``simulate(..., trajectories=True)`` (``result.paths()[statistic]``), their 5--95 % band and
       the exact mean;
+    * ``"profile"``: ``quantities = (profile, reference)``: ranked profiles at the last generation from the
+      model's ``simulate(..., trajectories=True).profiles()`` (``[profile]``: chains x K, each sorted
+      decreasingly; ``[reference]``: 1 x K), log-log over rank: a few chains, their mean, the reference;
     * ``"compare"``: ``quantities = (quantity,)`` and ``vary = (parameter, values)``: the exact curve and
       the Monte Carlo estimate +- 2 s.e. of one quantity for each value of one parameter (the others as
       given), in one panel.
@@ -519,3 +522,4 @@ register("modelcollapse.proofs.gaussian1d:MODEL", name="gaussian1d")
 register("modelcollapse.proofs.categorical:MODEL", name="categorical")
 register("modelcollapse.proofs.regression:MODEL", name="regression")
 register("modelcollapse.proofs.gaussiannd:MODEL", name="gaussiannd")
+register("modelcollapse.proofs.ngram:MODEL", name="ngram")

@@ -9,7 +9,9 @@ parameter setting:
   on the series stops being valid;
 * ``spread`` figures: the exact mean :math:`\pm 1` exact standard deviation of a quantity, with the Monte
   Carlo mean and spread;
-* ``paths`` figures: individual chains of a path statistic, their 5--95 % band and the exact mean.
+* ``paths`` figures: individual chains of a path statistic, their 5--95 % band and the exact mean;
+* ``profile`` figures: a ranked profile at the last generation (log-log over rank): a few chains, their
+  Monte Carlo mean and the reference profile the model gives.
 
 The theory of every generation comes from one call of the model's theory (``record="all"``), the Monte
 Carlo from one run that records every generation.  Figures are sized for papers (:data:`WIDTHS`), carry no
@@ -358,6 +360,34 @@ def _paths(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: flo
     return fig
 
 
+def _profile(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: float, ax: Any, notes: _Notes) -> Any:
+    """``quantities = (profile, reference)``: ``profiles()[profile]`` of the model's traced run (chains x K,
+    each chain's profile sorted decreasingly) against ``profiles()[reference]`` (1 x K), log-log over rank.
+    The traced run is the one ``paths`` figures use (``trajectory_chains`` chains, child seed ``[seed, 1]``)."""
+    profile, reference = fig_spec.quantities
+    traced = spec.run_simulation(data.params, data.trajectory_chains, seed=np.random.SeedSequence([data.seed, 1]),
+                                 trajectories=True).profiles()
+    rows, ref = np.asarray(traced[profile], dtype=float), np.asarray(traced[reference], dtype=float).ravel()
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(width, 0.62 * width if width < 5 else 2.8))
+    rank = np.arange(1, rows.shape[1] + 1)
+    for n, row in enumerate(rows[:8]):
+        ax.plot(rank[row > 0], row[row > 0], linewidth=0.5, alpha=0.6, color="tab:gray",
+                label="individual chains" if n == 0 else None)
+    mean = rows.mean(axis=0)
+    ax.plot(rank[mean > 0], mean[mean > 0], color="tab:blue", label=f"Monte Carlo mean ({rows.shape[0]:,} chains)")
+    r_rank = np.arange(1, ref.size + 1)
+    ax.plot(r_rank[ref > 0], ref[ref > 0], color="black", linestyle="--", label=f"reference {reference}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    notes.add(f"profiles of generation {int(data.generations[-1])} from {rows.shape[0]:,} traced chains, "
+              "logarithmic axes (zeros not drawn)")
+    ax.set_xlabel("rank")
+    ax.set_ylabel(fig_spec.ylabel or profile)
+    ax.legend(loc="best", frameon=False)
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
 def _compare(plt: Any, spec: Model, data: dict[Any, FigureData], fig_spec: Figure, width: float, ax: Any,
              notes: _Notes) -> Any:
     (q,) = fig_spec.quantities
@@ -391,10 +421,12 @@ _WHAT = {
     "spread": "Exact mean $\\pm$ one exact standard deviation (orange), Monte Carlo mean $\\pm 2$ s.e. and $\\pm$ one s.d.",
     "paths": "Individual chains (grey), their 5--95 % band (green) and the exact mean (black).",
     "compare": "Exact form (lines) and Monte Carlo estimate $\\pm 2$ standard errors (bands) for each value of {vary}.",
+    "profile": ("Ranked profiles at the last generation over rank: a few chains (grey), the Monte Carlo mean of the "
+                "sorted profiles (blue) and the reference profile (black, dashed)."),
 }
 
 
-_DRAW = {"values": _values, "spread": _spread, "paths": _paths, "compare": _compare}
+_DRAW = {"values": _values, "spread": _spread, "paths": _paths, "compare": _compare, "profile": _profile}
 
 
 def _params_text(spec: Model, data: FigureData, skip: tuple[str, ...] = ()) -> str:
