@@ -139,7 +139,7 @@ def _mpmath_number(value: Any, digits: int) -> float | str | None:
                 return mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-4, max_fixed=digits)
             return _exponent_text(mpmath.nstr(v, digits, strip_zeros=False, min_fixed=0, max_fixed=0))
         if FLOAT_MIN_NORMAL <= abs(v) <= FLOAT_MAX:
-            out = float(mpmath.nstr(v, digits, strip_zeros=False))
+            out = float(v) if digits == 17 else float(mpmath.nstr(v, digits, strip_zeros=False))
             if is_normal(out) and out != 0.0:
                 return out
         return _exponent_text(mpmath.nstr(v, digits, strip_zeros=False, min_fixed=0, max_fixed=0))

@@ -347,56 +347,57 @@ def _num(x: Any) -> str:
 
 
 class _ProgressBar:
-    """Progress on stderr through tqdm: rate and ETA redrawn in place on a terminal; when stderr is not a
-    terminal, a single final line per stage (no redraws in logs).  Without tqdm, the same by hand."""
+    """Progress on stderr through tqdm: rate and ETA redrawn in place while stderr is a terminal; when it is
+    not (a log, a pipe), nothing until :meth:`close` prints a single final line."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, unit: str = "chains") -> None:
+        import time
+
         self.title = title
+        self.unit = unit
         self.tty = sys.stderr.isatty()
-        self.stage = None
+        self.stage: str | None = None
         self.bar: Any = None
         self.done = 0
         self.total = 0
-        self.started = 0.0
-
-    def _open(self, stage: str, total: int) -> None:
-        import time
-
-        self.close()
-        self.stage = stage
         self.started = time.perf_counter()
-        if self.tty:
-            try:
-                from tqdm import tqdm
-            except ImportError:  # pragma: no cover - tqdm is a dependency
-                tqdm = None
-            if tqdm is not None:
-                self.bar = tqdm(total=max(total, 0), desc=f"{self.title}: {stage}"[:60], unit="chain",
-                                unit_scale=True, file=sys.stderr, leave=False, dynamic_ncols=True)
+        self.closed = False
 
     def update(self, stage: str, done: int, total: int) -> None:
         if stage != self.stage:
-            self._open(stage, total)
+            self.stage = stage
+            if self.tty:
+                self._reopen(stage, total)
         self.done, self.total = done, total
         if self.bar is not None:
             if total and self.bar.total != total:
                 self.bar.total = total
             self.bar.update(max(done - self.bar.n, 0))
 
+    def _reopen(self, stage: str, total: int) -> None:
+        try:
+            from tqdm import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency; without it only the final line
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=max(total, 0), unit=self.unit.rstrip("s") or "it", unit_scale=True,
+                            file=sys.stderr, leave=False, dynamic_ncols=True)
+        self.bar.set_description_str(f"{self.title}: {stage}"[:70], refresh=False)
+
     def close(self) -> None:
         import time
 
-        if self.stage is None:
+        if self.closed:
             return
-        elapsed = time.perf_counter() - self.started
+        self.closed = True
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        if self.total:
-            rate = self.done / elapsed if elapsed > 0 else float("inf")
-            print(f"{self.title}: {self.stage}: {self.done:,}/{self.total:,} in {elapsed:.1f} s ({rate:,.0f}/s)",
-                  file=sys.stderr)
-        self.stage = None
+        elapsed = time.perf_counter() - self.started
+        if self.stage is None:
+            return
+        rate = f", {self.done / elapsed:,.0f} {self.unit}/s" if elapsed > 0 and self.done else ""
+        print(f"{self.title}: {self.done:,}/{self.total:,} {self.unit} in {elapsed:.1f} s{rate}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -418,7 +419,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from .proofs.verify import verify
 
     registry(args.claims)  # unknown ids fail before any work
-    bar = None if args.quiet else _ProgressBar("verify")
+    bar = None if args.quiet else _ProgressBar("verify", unit="steps")
     try:
         with _executor(scheduler, workers, timeout) as (executor, workers):
             report = verify(
@@ -635,7 +636,7 @@ def _cmd_sweep(model: Model, args: argparse.Namespace) -> int:
     rows = []
     for cell in res.cells:
         cell_rows = by_cell.get(cell.index, [])
-        finite = [r for r in cell_rows if isinstance(r["z"], float) and math.isfinite(r["z"])]
+        finite = [r for r in cell_rows if math.isfinite(r["z"]) and r.get("reliable") is not False]
         worst = max(finite, key=lambda r: abs(r["z"]), default=None)
         elapsed = cell_rows[0]["elapsed_s"] if cell_rows else float("nan")
         rows.append([cell.label, str(cell_rows[0]["g"]) if cell_rows else "", f"{elapsed:.2f}",
@@ -643,10 +644,11 @@ def _cmd_sweep(model: Model, args: argparse.Namespace) -> int:
     print(_table(["cell", "g", "seconds", "largest z", "quantity"], rows))
     from .numeric.stats import z_threshold
 
-    n_tests = sum(1 for r in res.rows if isinstance(r["z"], float) and math.isfinite(r["z"]))
+    n_tests = sum(1 for r in res.rows if math.isfinite(r["z"]) and r.get("reliable") is not False)
     unreliable = sorted({r["quantity"] for r in res.rows if r.get("reliable") is False})
     if unreliable:
-        print(f"unreliable estimates (z left empty; see the note column): {', '.join(unreliable)}")
+        print(f"unreliable estimates, left out of the largest z (their standard error is not trustworthy; the note "
+              f"column says why): {', '.join(unreliable)}")
     if n_tests:
         print(f"|z| above {float(z_threshold(1e-3 / n_tests)):.2f} would be a disagreement at family-wise alpha 1e-3 "
               f"over the {n_tests} z-scores of the table (Bonferroni); smaller |z| are expected by chance")
