@@ -335,8 +335,20 @@ def _needed_monomials(quantity: str, estimator: str) -> list[tuple[int, int]]:
     return list(G.recursion(quantity, estimator).labels)
 
 
+_LOG_MLE_TEXT = (r"$M_i \ge 2$ for every $i < g$: a maximum-likelihood fit of one point has $\sigma_{i+1} = 0$, "
+                 r"so $\log\sigma_g^2 = -\infty$ and its moments are not finite")
+
+
 def _exact_value(quantity: str, estimator: str) -> Callable[[Mapping[str, Any], int], mpmath.mpf]:
-    return lambda params, dps=17: G.evaluate(quantity, params["sizes"], estimator, dps=dps)
+    def value(params: Mapping[str, Any], dps: int = 17) -> mpmath.mpf:
+        if estimator == "mle" and quantity in ("mean_log_sigma2", "var_log_sigma2"):
+            for i, m in enumerate(params["sizes"]):
+                if m < 2:
+                    raise ParameterError(f"sizes[{i}] must be an integer >= 2 for the claim on {quantity} with the mle "
+                                         f"estimator (log sigma_g^2 = -inf after a fit of one point; got {m})")
+        return G.evaluate(quantity, params["sizes"], estimator, dps=dps)
+
+    return value
 
 
 def _series_of(quantity: str, estimator: str) -> Callable[[int], QuasiSymmetricSeries]:
@@ -374,7 +386,8 @@ def derived_claim(quantity: str, estimator: str = "unbiased") -> Claim:
         estimator=estimator,
         lhs_latex=G.latex_name(quantity),
         statement=statement,
-        assumptions=(*ASSUMPTIONS, _ESTIMATOR_TEXT[estimator]),
+        assumptions=(*ASSUMPTIONS, _ESTIMATOR_TEXT[estimator],
+                     *((_LOG_MLE_TEXT,) if estimator == "mle" and quantity in ("mean_log_sigma2", "var_log_sigma2") else ())),
         steps=_steps(quantity, estimator, statement),
         series_order=2,
         exact_value=_exact_value(quantity, estimator),
