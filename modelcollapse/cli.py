@@ -309,7 +309,7 @@ def _cmd_simulate(model: Model, args: argparse.Namespace) -> int:
     estimates = model.estimates(params, result)
     obj["estimates"] = {k: _estimate_json(e) for k, e in estimates.items()}
     if args.json:
-        print(_dump(_stamp(obj, getattr(result, "chunk_size", None))))
+        print(_dump(_stamp(obj, _chunk_size(result))))
         return 0
     print(f"{_header(model, params)}; {sampler} sampler, {chains:,} chains, seed {obj['seed_text']}")
     units = {q.key: q.unit for q in model.quantities}
@@ -320,6 +320,14 @@ def _cmd_simulate(model: Model, args: argparse.Namespace) -> int:
         if not v["reliable"]:
             print(f"{k}: unreliable: {v['reason']}")
     return 0
+
+
+def _chunk_size(result: Any) -> int | None:
+    """The chunk size a simulation ran with: its result's, else its module's default (what it used)."""
+    size = getattr(result, "chunk_size", None)
+    if size is None:
+        size = getattr(sys.modules.get(type(result).__module__), "DEFAULT_CHUNK_SIZE", None)
+    return int(size) if isinstance(size, int) else None
 
 
 def _estimate_json(e: Any) -> dict[str, Any]:
@@ -546,21 +554,25 @@ def _check_output_file(name: str, path: Any) -> None:
 
 
 def _check_output_dir(name: str, path: Any, *, what: str = "") -> None:
-    """Before any work: ``path`` must be a writable directory or creatable as one."""
+    """Before any work: ``path`` must be a directory we can write in; it is created now if missing (a probe
+    file is written and removed), so a bad path fails in milliseconds, not after the work."""
     import os
+    import tempfile
     from pathlib import Path
 
     target = Path(str(path)) if str(path) else Path(".")
-    probe = target
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
     label = f"{name} ({what} {str(path)!r})" if what else name
+    probe = target
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
     if probe.exists() and not probe.is_dir():
         raise ParameterError(f"{label} cannot be created: {str(probe)!r} is a file (got {str(path)!r})")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ParameterError(f"{label} is not writable: no write permission in {str(probe)!r} (got {str(path)!r})")
+    try:
+        os.makedirs(target, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target, prefix=".modelcollapse-probe-"):
+            pass
+    except OSError as exc:
+        raise ParameterError(f"{label} is not writable: {exc.strerror or exc} (got {str(path)!r})") from None
 
 
 def _scheduler_arg(text: Any) -> str | None:
