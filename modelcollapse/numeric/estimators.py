@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ __all__ = [
     "RELATIVE_MOMENT_FACTOR",
     "STATISTICS",
     "TOP_SHARE_LIMIT",
+    "ChunkSummaries",
     "Estimate",
     "judge",
     "MomentSummary",
@@ -490,6 +492,31 @@ def _exp_text(log_value: float) -> str:
     e10 = log_value / math.log(10.0)
     k = math.floor(e10)
     return f"{10 ** (e10 - k):.2g}e{k}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSummaries:
+    """The result of consecutive chunks of chains: per recorded generation ``{statistic: MomentSummary}``, and
+    other pieces (e.g. trajectories) kept in chunk order.  :meth:`merge` is what
+    :func:`~modelcollapse.numeric.executors.run_chunks` folds with.
+
+    >>> a = ChunkSummaries(2, ({"x": MomentSummary.from_array([1.0, 2.0])},), ("p",))
+    >>> b = ChunkSummaries(1, ({"x": MomentSummary.from_array([3.0])},), ("q",))
+    >>> m = a.merge(b)
+    >>> m.chains, m.summaries[0]["x"].mean().value, m.pieces
+    (3, 2.0, ('p', 'q'))
+    """
+
+    chains: int
+    summaries: tuple[dict[str, MomentSummary], ...]
+    pieces: tuple[Any, ...] = ()
+
+    def merge(self, other: ChunkSummaries) -> ChunkSummaries:
+        return ChunkSummaries(
+            self.chains + other.chains,
+            tuple({k: a[k].merge(b[k]) for k in a} for a, b in zip(self.summaries, other.summaries, strict=True)),
+            self.pieces + other.pieces,
+        )
 
 
 def summarize(stats: Mapping[str, ArrayLike]) -> dict[str, MomentSummary]:
