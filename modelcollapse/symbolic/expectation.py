@@ -88,14 +88,14 @@ class ChiSquare(Law):
     def moment(self, power: sp.Expr, log_power: int = 0) -> sp.Expr:
         r = sp.sympify(power)
         half = self.dof / 2
-        domain = sp.Gt(half + r, 0)  # E[V^r] is finite iff r > -k/2 (the density ~ v^(k/2 - 1) at 0)
+        # E[V^r] is finite iff r > -k/2 (the density ~ v^(k/2 - 1) at 0); a law needs k > 0, so r >= 0 always is
+        domain = sp.true if r.is_nonnegative else sp.Gt(half + r, 0)
         if domain == sp.false:
             return sp.oo  # the integral of v^(r + k/2 - 1) near 0 diverges: E[V^r (log V)^n] is infinite
-        if domain != sp.true and not (r.is_Integer and r >= 0):
+        if domain != sp.true:
             raise UnsupportedExpressionError(
                 f"E[V^({r})] for V = chi^2_({self.dof})/{self.divisor} is finite only where {sp.sstr(half + r)} > 0; "
-                "declare the degrees of freedom with assumptions that decide it (e.g. a positive integer symbol for "
-                "a non-negative power) or give numbers"
+                "declare the degrees of freedom with assumptions that decide it or give numbers"
             )
         if log_power == 0:
             if r.is_Integer and r >= 0:
