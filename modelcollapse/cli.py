@@ -554,8 +554,8 @@ def _check_output_file(name: str, path: Any) -> None:
 
 
 def _check_output_dir(name: str, path: Any, *, what: str = "") -> None:
-    """Before any work: ``path`` must be a directory we can write in; it is created now if missing (a probe
-    file is written and removed), so a bad path fails in milliseconds, not after the work."""
+    """Before any work: ``path`` must be a directory we can write in, or creatable in its nearest existing
+    ancestor (a probe file is written there and removed), so a bad path fails in milliseconds, not after the work."""
     import os
     import tempfile
     from pathlib import Path
@@ -568,8 +568,7 @@ def _check_output_dir(name: str, path: Any, *, what: str = "") -> None:
     if probe.exists() and not probe.is_dir():
         raise ParameterError(f"{label} cannot be created: {str(probe)!r} is a file (got {str(path)!r})")
     try:
-        os.makedirs(target, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target, prefix=".modelcollapse-probe-"):
+        with tempfile.NamedTemporaryFile(dir=probe if probe.exists() else ".", prefix=".modelcollapse-probe-"):
             pass
     except OSError as exc:
         raise ParameterError(f"{label} is not writable: {exc.strerror or exc} (got {str(path)!r})") from None
