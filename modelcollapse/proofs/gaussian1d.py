@@ -351,8 +351,20 @@ def _needed_monomials(quantity: str, estimator: str) -> list[tuple[int, int]]:
     return list(G.recursion(quantity, estimator).labels)
 
 
+_LOG_MLE_TEXT = (r"$M_i \ge 2$ for every $i < g$: a maximum-likelihood fit of one point has $\sigma_{i+1} = 0$, "
+                 r"so $\log\sigma_g^2 = -\infty$ and its moments are not finite")
+
+
 def _exact_value(quantity: str, estimator: str) -> Callable[[Mapping[str, Any], int], mpmath.mpf]:
-    return lambda params, dps=17: G.evaluate(quantity, params["sizes"], estimator, dps=dps)
+    def value(params: Mapping[str, Any], dps: int = 17) -> mpmath.mpf:
+        if estimator == "mle" and quantity in ("mean_log_sigma2", "var_log_sigma2"):
+            for i, m in enumerate(params["sizes"]):
+                if m < 2:
+                    raise ParameterError(f"sizes[{i}] must be an integer >= 2 for the claim on {quantity} with the mle "
+                                         f"estimator (log sigma_g^2 = -inf after a fit of one point; got {m})")
+        return G.evaluate(quantity, params["sizes"], estimator, dps=dps)
+
+    return value
 
 
 def _series_of(quantity: str, estimator: str) -> Callable[[int], QuasiSymmetricSeries]:
@@ -390,7 +402,8 @@ def derived_claim(quantity: str, estimator: str = "unbiased") -> Claim:
         estimator=estimator,
         lhs_latex=G.latex_name(quantity),
         statement=statement,
-        assumptions=(*ASSUMPTIONS, _ESTIMATOR_TEXT[estimator]),
+        assumptions=(*ASSUMPTIONS, _ESTIMATOR_TEXT[estimator],
+                     *((_LOG_MLE_TEXT,) if estimator == "mle" and quantity in ("mean_log_sigma2", "var_log_sigma2") else ())),
         steps=_steps(quantity, estimator, statement),
         series_order=2,
         exact_value=_exact_value(quantity, estimator),
@@ -917,6 +930,52 @@ _QUANTITY_TEXT = {
 }
 
 
+_TAIL_STATISTICS = {
+    "var_x": lambda d, s: d**2 + s**2,  # the Rao-Blackwellized chain statistic of Var X^g
+    "var_mu": lambda d, s: d**2,
+    "mean_sigma": lambda d, s: s,
+    "mean_sigma2": lambda d, s: s**2,
+    "mean_sigma4": lambda d, s: s**4,
+    "mean_w2sq": lambda d, s: d**2 + (s - 1) ** 2,
+}
+"""Each chain-mean estimate's per-chain statistic Y, in d = (mu_g - mu)/sigma and s = sigma_g/sigma."""
+
+
+def tails(*, sizes, estimator="unbiased", sigma=1.0, scheme="replace", real=0, generation=None) -> dict[str, Any]:
+    r"""``{quantity: log rho}``, :math:`\rho = E Y^2/(E Y)^2` of each chain-mean estimate's statistic, exact
+    (scheme replace: the moments :math:`E[d^a s^b]` from the model's one-step transition, run in mpmath)."""
+    if scheme != "replace":
+        return {}
+    sizes = tuple(sizes[: generation or len(sizes)])
+    d, s = sp.symbols("d s")
+    polys = {k: sp.Poly(sp.expand(f(d, s)), d, s) for k, f in _TAIL_STATISTICS.items()}
+    squares = {k: sp.Poly(sp.expand(f(d, s) ** 2), d, s) for k, f in _TAIL_STATISTICS.items()}
+    mons = sorted({m for P in (*polys.values(), *squares.values()) for m, _ in P.terms() if m[0] % 2 == 0})
+    values = _moments(tuple(mons), sizes, estimator)
+    with mpmath.workdps(30):
+        out = {}
+        for k in polys:
+            first = mpmath.fsum(mpmath.mpf(int(c)) * values[m] for m, c in polys[k].terms() if m in values)
+            second = mpmath.fsum(mpmath.mpf(int(c)) * values[m] for m, c in squares[k].terms() if m in values)
+            if first > 0 and second > 0:
+                out[k] = float(mpmath.log(second) - 2 * mpmath.log(first))
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _moments(mons: tuple, sizes: tuple, estimator: str) -> dict:
+    """:math:`E[(\mu_g-\mu)^a\sigma_g^b]/\sigma^{a+b}` for each ``(a, b)`` in ``mons``, by the runner."""
+    from ..symbolic.recursion import LinearRecursion, MpmathAlgebra, run
+
+    labels = G._closure(list(mons), estimator)
+    tables = {"generic": {m: G.transition(*m, estimator) for m in labels}}
+    if estimator == "mle":
+        tables["degenerate"] = {m: G._degenerate_transition(*m) for m in labels}
+    rec = LinearRecursion(labels=labels, initial={(0, b): G.sigma**b for a, b in labels if a == 0}, tables=tables,
+                          outputs={m: {m: 1} for m in mons}, symbols=(G.M,))
+    return run(rec, G._steps(sizes), MpmathAlgebra(30, {G.sigma: 1}))
+
+
 MODEL = Model(
     name=NAME,
     description="1D Gaussian refit on M_i samples per generation (Shumailov et al.)",
@@ -942,6 +1001,7 @@ MODEL = Model(
     simulate="modelcollapse.numeric.gaussian1d:simulate",
     claims="modelcollapse.proofs.gaussian1d:claim_factories",
     validate=_validate,
+    tails=tails,
     generations=lambda params: len(params["sizes"]),
     figures=(
         Figure("var_x", "Variance of a sample from generation $g$: exact, series and Monte Carlo", ("var_x",)),

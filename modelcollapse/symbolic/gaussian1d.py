@@ -392,6 +392,9 @@ def _steps(sizes: Sequence) -> tuple[Step, ...]:
     return tuple(Step({M: m}, "degenerate" if m == 1 else "generic") for m in sizes)
 
 
+MAX_EXACT_SIZE = 100_000
+"""Largest numeric sample size :func:`exact` accepts (SymPy's exact gamma values grow with M; 10^5 takes seconds)."""
+
 _SERIES_STEP = Step({M: 1 / EPS})
 """Every step of a series run: :math:`M_j = 1/\\varepsilon_j`."""
 
@@ -428,6 +431,13 @@ def exact(
     quantity = _check_quantity(quantity)
     estimator = check_estimator(estimator)
     sizes = _as_sizes(sizes, estimator)
+    for i, m in enumerate(sizes):
+        if m.is_number and m > MAX_EXACT_SIZE:
+            raise ParameterError(
+                f"sizes[{i}] must be at most {MAX_EXACT_SIZE} for an exact SymPy form (gamma functions of M/2 become "
+                f"numbers of about M digits; got {m}): use evaluate({quantity!r}, sizes, dps=...) for its value at "
+                "any size, or a symbol for the form"
+            )
     scheme, real = _check_regime_symbolic(sizes, estimator, scheme, real)
     rec = recursion(quantity, estimator, scheme)
     out = _value(run(rec, _regime_steps(sizes, scheme, real), ExactAlgebra()))
@@ -567,7 +577,8 @@ def series(quantity: str, order: int = 2, estimator: str = "unbiased") -> QuasiS
 @functools.lru_cache(maxsize=None)
 def _series(quantity: str, order: int, estimator: str) -> QuasiSymmetricSeries:
     algebra = QuasiSymmetricAlgebra(order, _SIGMA_ONE)
-    return _value(run(recursion(quantity, estimator), (_SERIES_STEP,) * order, algebra))
+    out = _value(run(recursion(quantity, estimator), (_SERIES_STEP,) * order, algebra))
+    return QuasiSymmetricSeries(out.coefficients, out.order, min_size=2 if estimator == "unbiased" else 1)
 
 
 def series_polynomial(quantity: str, order: int, estimator: str, nvars: int):
@@ -652,6 +663,9 @@ def theory(
         no_series = {q: f"the 1/M expansion is derived for scheme replace only (fit 1 of scheme {scheme} is a "
                         "different step from the later ones)" for q in QUANTITIES}
     gens = range(1, g + 1) if record == "all" else (g,)
+    # every prefix's series in one pass (evaluating each prefix anew would be O(g^2))
+    ser_values = {q: (s_.evaluate_prefixes(sizes, digits) if record == "all" else [None] * (g - 1) + [s_.evaluate(sizes, digits)])
+                  for q, s_ in ser.items()}
     out = []
     for k in gens:
         exact_k = {q: paths[q][k - 1] for q in QUANTITIES}
@@ -661,7 +675,7 @@ def theory(
             TheoryResult(
                 generation=k,
                 exact=exact_k,
-                series={q: ser[q].evaluate(sizes[:k], digits) if q in ser else None for q in QUANTITIES},
+                series={q: ser_values[q][k - 1] if q in ser else None for q in QUANTITIES},
                 order=order,
                 no_exact=no_exact,
                 no_series=no_series,
