@@ -543,8 +543,11 @@ def claim_factories() -> dict[str, Callable[[], Claim]]:
 
 REGIME_SIZES = (6, 8, 5, 7)
 """Schedule of the regimes' Monte Carlo checks (small sizes: the second-order terms are large)."""
-MIX_REAL = 2
+MIX_REAL = 3
 """Real points per sample in the mix claims' Monte Carlo checks (the claims hold for every R)."""
+MIX_SIZES = (12, 16, 10, 14)
+"""Schedule of the mix claims' checks: with few real points sigma_g^4 has a heavy tail, and these sizes keep
+the largest chain's share of the squared deviations small (the reliability diagnostic of verify)."""
 
 _SCHEME_TITLE = {"accumulate": "accumulated data", "accumulate-subsample": "an accumulated pool, subsampled",
                  "mix": "fresh real data mixed in"}
@@ -653,7 +656,8 @@ def _regime_steps(scheme: str, quantity: str, estimator: str) -> tuple[Derivatio
 def regime_claim(scheme: str, quantity: str, estimator: str = "unbiased") -> Claim:
     """The derived claim for a quantity with a closed form in a data regime."""
     real = MIX_REAL if scheme == "mix" else 0
-    params = MODEL.resolve({"sizes": REGIME_SIZES, "estimator": estimator, "scheme": scheme, "real": real})
+    sizes = MIX_SIZES if scheme == "mix" else REGIME_SIZES
+    params = MODEL.resolve({"sizes": sizes, "estimator": estimator, "scheme": scheme, "real": real})
     power = G.sigma_power(quantity)
     first = r"$m_{a,b}(1)$: fit 1 on the $M_0$ real points, $m_{2,0}(1) = \sigma^2/M_0$, $m_{0,2}(1) = \sigma^2 (M_0-1)/D_0$"
     extra = (first,) if scheme != "accumulate-subsample" else (
@@ -854,9 +858,9 @@ def _published_regime_claims() -> dict[str, Claim]:
         title="Published: retraining is stable when the fraction of real data is large enough",
         kind="published",
         published=bertrand,
-        # evidence where the transient is visible and sigma_g^4 has a light enough tail: g = 6, R = 3
-        params=MODEL.resolve({"sizes": (10,) * 6, "scheme": "mix", "real": 3}),
-        evidence_params=MODEL.resolve({"sizes": (10,) * 6, "scheme": "mix", "real": 3}),
+        # evidence where the transient is visible and sigma_g^4 has a light enough tail: M = 20, g = 6, R = 4
+        params=MODEL.resolve({"sizes": (20,) * 6, "scheme": "mix", "real": 4}),
+        evidence_params=MODEL.resolve({"sizes": (20,) * 6, "scheme": "mix", "real": 4}),
         references=("bertrand2024",),
         scope=r"with $R \ge 2$ real points per sample (unbiased estimator), $M_i = M$",
     )
