@@ -309,8 +309,12 @@ def _spread(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: fl
     x = np.concatenate([[0], data.generations])
     mean = np.concatenate([[0.0], data.exact[mean_q]])
     sd = np.sqrt(np.concatenate([[0.0], data.exact[var_q]]))
-    ax.fill_between(x, mean - sd, mean + sd, color="tab:orange", alpha=0.25, linewidth=0, label="exact mean $\\pm$ 1 s.d.")
-    ax.plot(x, mean, color="black", label="exact mean")
+    if np.isfinite(data.exact[mean_q]).any():  # a parameter setting without a closed form shows Monte Carlo only
+        ax.fill_between(x, mean - sd, mean + sd, color="tab:orange", alpha=0.25, linewidth=0,
+                        label="exact mean $\\pm$ 1 s.d.")
+        ax.plot(x, mean, color="black", label="exact mean")
+    else:
+        notes.add("no closed form for these parameters: Monte Carlo only")
     est, se = data.estimate[mean_q], data.stderr[mean_q]
     every = max(1, len(est) // 25)
     ax.errorbar(data.generations[::every], est[::every], yerr=2 * se[::every], fmt="o", markersize=2,
@@ -418,6 +422,8 @@ _WHAT = {
                "$\\pm 2$ standard errors (blue band) over generations; below each panel the series' relative "
                "error beside the Monte Carlo resolution."),
     "values-exact": "Exact form (black) and Monte Carlo estimate $\\pm 2$ standard errors (blue band) over generations.",
+    "values-mc": ("Monte Carlo estimate $\\pm 2$ standard errors (blue band) over generations; these parameters give "
+                  "no closed form (the reason is in the theory's no_exact)."),
     "spread": "Exact mean $\\pm$ one exact standard deviation (orange), Monte Carlo mean $\\pm 2$ s.e. and $\\pm$ one s.d.",
     "paths": "Individual chains (grey), their 5--95 % band (green) and the exact mean (black).",
     "compare": "Exact form (lines) and Monte Carlo estimate $\\pm 2$ standard errors (bands) for each value of {vary}.",
@@ -448,6 +454,8 @@ def caption(spec: Model, data: Any, fig_spec: Figure, notes: Sequence[str] = ())
         skip, vary = (name,), f"{name} ({', '.join(map(str, data))})"
         data = next(iter(data.values()))
     kind = "values-exact" if fig_spec.kind == "values" and not _has_series(data, fig_spec) else fig_spec.kind
+    if kind == "values-exact" and not any(np.isfinite(data.exact[q]).any() for q in fig_spec.quantities):
+        kind = "values-mc"
     text = f"{title}. {_WHAT[kind].format(order=data.order, vary=vary)} Parameters: {_params_text(spec, data, skip)}; "
     text += f"{data.chains:,} chains, seed {data.seed}."
     if notes:
