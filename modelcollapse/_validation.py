@@ -292,3 +292,33 @@ def check_regime(sizes: Sequence[int], estimator: str, scheme: object, real: obj
                 f"real must be an integer between 0 and every sample size M_i, i >= 1 (got real={real} > sizes[{i}]={m})"
             )
     return scheme, real
+
+
+def check_detector(scheme: str, recall: object, fpr: object) -> tuple[float, float]:
+    """Validate a detector: ``recall`` (share of synthetic points removed) and ``fpr`` (share of real points
+    removed), each in [0, 1]; a detector filters ``mix`` samples only.
+
+    >>> check_detector("mix", 0.9, 0.05)
+    (0.9, 0.05)
+    >>> check_detector("replace", 0.5, 0.0)
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: detector_recall and detector_fpr need scheme mix (use --real 0 for samples with no real points) (got recall 0.5, fpr 0.0 with scheme replace)
+    """
+    out = []
+    for name, value in (("detector_recall", recall), ("detector_fpr", fpr)):
+        if isinstance(value, bool):
+            raise ParameterError(f"{name} must be a number in [0, 1], not a boolean (got {value!r})")
+        try:
+            x = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ParameterError(f"{name} must be a number in [0, 1] (got {value!r})") from None
+        if not (0.0 <= x <= 1.0):
+            raise ParameterError(f"{name} must be a number in [0, 1] (got {value!r})")
+        out.append(x)
+    if (out[0] or out[1]) and scheme != "mix":
+        raise ParameterError(
+            "detector_recall and detector_fpr need scheme mix (use --real 0 for samples with no real points) "
+            f"(got recall {out[0]}, fpr {out[1]} with scheme {scheme})"
+        )
+    return out[0], out[1]

@@ -184,3 +184,48 @@ def test_simulate_and_sweep_take_the_scheme(capsys, tmp_path):
     code, out, _ = run(capsys, "sweep", "gaussian1d", "--sizes", "6x4", "--grid", "scheme=replace,accumulate", "--chains", "2000",
                        "--seed", "2", "--out", str(tmp_path / "s.csv"), "--quiet", "--workers", "1")
     assert code == 0 and "scheme in replace; accumulate" in out
+
+
+# --- detector filtering of mix samples ---------------------------------------------------------------------
+
+
+def test_detector_without_filtering_is_mix_and_a_perfect_one_keeps_the_real_points_only():
+    for q in ("var_x", "var_mu", "mean_sigma2", "mean_sigma4"):
+        with mpmath.workdps(30):
+            plain = G.detector_evaluate(q, [8, 9, 7], real=3, recall=0, fpr=0, dps=30)
+            assert mpmath.almosteq(plain, G.evaluate(q, [8, 9, 7], scheme="mix", real=3, dps=30), rel_eps=mpmath.mpf(10) ** -25)
+            perfect = G.detector_evaluate(q, [8, 9, 7], real=3, recall=1, fpr=0, dps=30)
+            assert mpmath.almosteq(perfect, G.evaluate(q, [3], dps=30), rel_eps=mpmath.mpf(10) ** -25)
+
+
+def test_a_detector_does_not_help_the_fitted_mean_in_this_model():
+    """Removing synthetic points removes sample size too: Var mu grows with the recall (M = 20, R = 4, g = 30)."""
+    values = [G.detector_evaluate("var_mu", [20] * 30, real=4, recall=r) for r in (0, 0.5, 0.9, 1)]
+    assert values == sorted(values) and mpmath.almosteq(values[-1], mpmath.mpf(1) / 4)
+    assert G.recall_for("var_mu", 0.2, [20] * 30, real=4, grid=10) == 0.0
+    assert G.recall_for("var_mu", 0.15, [20] * 30, real=4, grid=10) is None
+
+
+@pytest.mark.mc(checks=8)
+def test_detector_exact_form_against_both_samplers(mc_check, mc_seed, mc_chains):
+    sizes, common = (10, 12, 10, 12), {"scheme": "mix", "real": 3, "detector_recall": 0.6, "detector_fpr": 0.2}
+    a_seed, b_seed = mc_seed.spawn(2)
+    exact = simulate(sizes, mc_chains(1_000_000), seed=a_seed, **common).estimates()
+    brute = simulate(sizes, mc_chains(800_000), seed=b_seed, sampler="brute", **common).estimates()
+    for q in ("var_x", "var_mu", "mean_sigma2", "mean_sigma4"):
+        value = float(G.detector_evaluate(q, sizes, real=3, recall=0.6, fpr=0.2))
+        for name, est in (("exact sampler", exact), ("brute sampler", brute)):
+            mc_check(f"detector {q} {name}", est[q], value, target=order_target(value, sizes))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--detector-recall", "0.5"], "detector_recall and detector_fpr need scheme mix"),
+        (["--scheme", "mix", "--detector-fpr", "1.5"], "detector_fpr must be a finite number between 0 and 1 (got 1.5)"),
+        (["--scheme", "mix", "--detector-recall", "-0.1"], "detector_recall must be a finite number between 0 and 1 (got -0.1)"),
+    ],
+)
+def test_bad_detector_input_is_one_line_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, "theory", "gaussian1d", "--sizes", "10x3", *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and message in err

@@ -29,6 +29,7 @@ from modelcollapse._validation import (
     ParameterError,
     check_choice,
     check_estimator,
+    check_detector,
     check_regime,
     check_integer,
     check_positive,
@@ -94,6 +95,13 @@ class _Params:
     trajectories: bool
     scheme: str = "replace"
     real: int = 0
+    recall: float = 0.0
+    fpr: float = 0.0
+
+    @property
+    def detector(self) -> bool:
+        """Whether a detector filters each sample (``mix`` only)."""
+        return self.recall > 0 or self.fpr > 0
 
     @property
     def collapse_generation(self) -> int | None:
@@ -339,6 +347,64 @@ def _mix_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
             if R and S:
                 ss += (R * S / M) * (r_bar - s_bar) ** 2
             m, v = mean / M, ss / p.divisor(M)
+            rec.record(i + 1, m, v)
+    return rec.partial(n)
+
+
+def _detector_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
+    r"""Exact sampler of ``mix`` behind a detector: each real point is kept with probability ``1 - fpr``, each
+    synthetic one with ``1 - recall``, independently; the fit uses the kept points.
+
+    Per chain the kept composition :math:`a \sim \mathrm{Bin}(R, 1 - \mathrm{fpr})` real and
+    :math:`b \sim \mathrm{Bin}(M_i - R, 1 - \mathrm{recall})` synthetic points is drawn first; given it, the
+    refit is the ``mix`` refit with :math:`R \to a`, :math:`M \to a + b` (two normals and two chi-squares with
+    per-chain degrees of freedom).  Fewer than two kept points: no refit, the fit stays.  Sample 0 keeps
+    :math:`\mathrm{Bin}(M_0, 1 - \mathrm{fpr})` real points.
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    rec = _Recorder(p, n)
+    with np.errstate(all="ignore"):
+        m, v = np.zeros(n), np.ones(n)  # X^0 = N(mu, sigma^2) in units of sigma
+        for i, M in enumerate(p.sizes):
+            R = M if i == 0 else p.real
+            a = rng.binomial(R, 1.0 - p.fpr, size=n)
+            b = rng.binomial(M - R, 1.0 - p.recall, size=n)
+            kept = a + b
+            safe_a, safe_b, safe_n = np.maximum(a, 1), np.maximum(b, 1), np.maximum(kept, 1)
+            r_bar = np.where(a > 0, rng.standard_normal(n) / np.sqrt(safe_a), 0.0)
+            s_bar = np.where(b > 0, m + np.sqrt(v / safe_b) * rng.standard_normal(n), 0.0)
+            ss = 2.0 * rng.standard_gamma(0.5 * np.maximum(a - 1, 0)) + v * 2.0 * rng.standard_gamma(0.5 * np.maximum(b - 1, 0))
+            ss += (a * b / safe_n) * (r_bar - s_bar) ** 2
+            refit = kept >= 2
+            divisor = safe_n - 1 if p.estimator == "unbiased" else safe_n
+            m = np.where(refit, (a * r_bar + b * s_bar) / safe_n, m)
+            v = np.where(refit, ss / np.maximum(divisor, 1), v)
+            rec.record(i + 1, m, v)
+    return rec.partial(n)
+
+
+def _detector_pool_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
+    """Point-keeping sampler of ``mix`` behind a detector: draws every point, keeps each with its probability
+    (a uniform per point), refits on the kept ones (masked mean and variance); fewer than two: no refit."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    ddof = 1 if p.estimator == "unbiased" else 0
+    rec = _Recorder(p, n)
+    with np.errstate(all="ignore"):
+        m, v = np.zeros(n), np.ones(n)
+        for i, M in enumerate(p.sizes):
+            R = M if i == 0 else p.real
+            points = np.empty((n, M))
+            points[:, : M - R] = m[:, None] + np.sqrt(v)[:, None] * rng.standard_normal((n, M - R))
+            points[:, M - R :] = rng.standard_normal((n, R))
+            keep_prob = np.concatenate([np.full(M - R, 1.0 - p.recall), np.full(R, 1.0 - p.fpr)])
+            mask = rng.random((n, M)) < keep_prob
+            kept = mask.sum(axis=1)
+            safe = np.maximum(kept, 1)
+            mean = np.where(mask, points, 0.0).sum(axis=1) / safe
+            dev = np.where(mask, points - mean[:, None], 0.0)
+            var = (dev * dev).sum(axis=1) / np.maximum(safe - ddof, 1)
+            refit = kept >= 2
+            m, v = np.where(refit, mean, m), np.where(refit, var, v)
             rec.record(i + 1, m, v)
     return rec.partial(n)
 
@@ -613,6 +679,8 @@ def simulate(
     sigma: float = 1.0,
     scheme: str = "replace",
     real: int = 0,
+    detector_recall: float = 0.0,
+    detector_fpr: float = 0.0,
     mu: float = 0.0,
     chunk_size: int | None = None,
     record: str = "final",
@@ -707,6 +775,7 @@ def simulate(
     estimator = check_estimator(estimator)
     sizes_t = check_sizes(sizes, estimator)
     scheme, real = check_regime(sizes_t, estimator, scheme, real)
+    recall, fpr = check_detector(scheme, detector_recall, detector_fpr)
     chains_i = check_integer("chains", chains, minimum=2)
     sampler = check_choice("sampler", sampler, SAMPLERS)
     record = check_choice("record", record, RECORDS)
@@ -721,7 +790,7 @@ def simulate(
             f"trajectories=True needs chains * (generations + 1) <= {TRAJECTORY_LIMIT} "
             f"(got {chains_i} * {len(sizes_t) + 1} = {chains_i * (len(sizes_t) + 1)})"
         )
-    job = _JOBS[sampler, scheme]
+    job = _JOBS[sampler, scheme] if not (recall or fpr) else (_detector_chunk if sampler == "exact" else _detector_pool_chunk)
     if job is _brute_chunk:  # memory before any allocation: one block of points, and numpy's temporaries
         big = max(sizes_t)
         check_memory(3 * 8.0 * max(big, min(_BRUTE_BLOCK, chunk * big)),
@@ -732,7 +801,8 @@ def simulate(
                      f"the point-keeping sampler's pool of {total:,} points per chain",
                      workers=min(workers, -(-chains_i // chunk)))
     root = as_seed_sequence(seed)
-    params = _Params(sizes_t, sampler, estimator, sigma_f, mu_f, record == "all", bool(trajectories), scheme, real)
+    params = _Params(sizes_t, sampler, estimator, sigma_f, mu_f, record == "all", bool(trajectories), scheme, real,
+                     recall, fpr)
     part: _Partial = run_chunks(
         job, params, chains_i, chunk, root, executor=executor, workers=workers, progress=progress
     )

@@ -46,6 +46,7 @@ from .._validation import (
     check_choice,
     check_estimator,
     check_integer,
+    check_detector,
     check_regime,
     check_sizes,
 )
@@ -625,6 +626,8 @@ def theory(
     sigma: float = 1.0,
     scheme: str = "replace",
     real: int = 0,
+    detector_recall: float = 0.0,
+    detector_fpr: float = 0.0,
     order: int = 2,
     digits: int = 17,
     record: str = "final",
@@ -647,14 +650,22 @@ def theory(
     estimator = check_estimator(estimator)
     sizes = check_sizes(sizes, estimator)
     scheme, real = check_regime(sizes, estimator, scheme, real)
+    recall, fpr = check_detector(scheme, detector_recall, detector_fpr)
     order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
     g = len(sizes)
     no_exact = {q: why for q in QUANTITIES if (why := no_closed_form(q, scheme))}
-    paths = {
-        q: (None,) * g if q in no_exact else
-        evaluate(q, sizes, estimator, dps=digits, scheme=scheme, real=real, record="all")
-        for q in QUANTITIES
-    }
+    if recall or fpr:
+        paths = {
+            q: (None,) * g if q in no_exact else
+            detector_evaluate(q, sizes, estimator, real=real, recall=recall, fpr=fpr, dps=digits, record="all")
+            for q in QUANTITIES
+        }
+    else:
+        paths = {
+            q: (None,) * g if q in no_exact else
+            evaluate(q, sizes, estimator, dps=digits, scheme=scheme, real=real, record="all")
+            for q in QUANTITIES
+        }
     no_series = {}
     ser = {}
     if scheme == "replace":
@@ -1174,3 +1185,113 @@ def mix_stationary_fourth(M_value: int, R_value: int, estimator: str = "unbiased
                     A[r, labels.index(source)] -= c
         x = mpmath.lu_solve(A, b)
         return +x[labels.index((0, 4))]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Detector filtering of mix samples
+
+
+def _binomial_pmf(n: int, p: sp.Rational) -> list[sp.Rational]:
+    return [sp.binomial(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1)]
+
+
+def detector_table(
+    labels: Sequence[tuple[int, int]], estimator: str, size: int, real: int, recall: Any, fpr: Any
+) -> dict[tuple[int, int], dict[tuple[int, int], sp.Expr]]:
+    r"""One ``mix`` step behind a detector, averaged over the random kept composition (exact rationals).
+
+    A real point is kept with probability :math:`1 - \mathrm{fpr}`, a synthetic one with
+    :math:`1 - \mathrm{recall}`: :math:`a \sim \mathrm{Bin}(R, 1-\mathrm{fpr})` and
+    :math:`b \sim \mathrm{Bin}(M - R, 1 - \mathrm{recall})` independent of the state.  Given :math:`(a, b)` the
+    refit is the ``mix`` refit with :math:`R \to a`, :math:`M \to n = a + b` (:func:`regime_transition`), and
+    with :math:`n < 2` there is no refit (the fit stays).  The moment recursion is linear with coefficients
+    that depend on :math:`(a, b)` only, so the step's table is
+    :math:`E_{a,b}\bigl[T_{mix}(n, a)\,;\,n \ge 2\bigr] + P(n < 2)\, I`.
+    """
+    recall, fpr = sp.Rational(str(recall)), sp.Rational(str(fpr))
+    keep_real, keep_syn = _binomial_pmf(real, 1 - fpr), _binomial_pmf(size - real, 1 - recall)
+    table: dict = {t: {} for t in labels}
+    stay = sp.Integer(0)
+    for a, pa in enumerate(keep_real):
+        for b, pb in enumerate(keep_syn):
+            p = pa * pb
+            if p == 0:
+                continue
+            n = a + b
+            if n < 2:
+                stay += p
+                continue
+            for target in labels:
+                for source, c in regime_transition(target[0], target[1] // 2, estimator, "mix").items():
+                    value = c.subs({M: n, R: a})
+                    table[target][source] = table[target].get(source, 0) + p * value
+    for target in labels:
+        if stay:
+            table[target][target] = table[target].get(target, 0) + stay
+        table[target] = {k: sp.nsimplify(v) for k, v in table[target].items() if v != 0}
+    return table
+
+
+def detector_evaluate(
+    quantity: str,
+    sizes: Sequence[int],
+    estimator: str = "unbiased",
+    *,
+    real: int = 0,
+    recall: float = 0.0,
+    fpr: float = 0.0,
+    dps: int = 17,
+    record: str = "final",
+) -> mpmath.mpf | tuple[mpmath.mpf, ...]:
+    r"""Exact value of ``quantity`` under ``mix`` behind a detector (units of :math:`\sigma`), by the runner on
+    the averaged tables of :func:`detector_table` (one per distinct size; sample 0 is all real).
+
+    >>> mpmath.nstr(detector_evaluate("var_mu", [10, 10], real=3, recall=1, fpr=0), 8)  # the 3 real points only
+    '0.33333333'
+    """
+    quantity = _check_quantity(quantity)
+    estimator = check_estimator(estimator)
+    sizes = check_sizes(sizes, estimator)
+    check_regime(sizes, estimator, "mix", real)
+    why = no_closed_form(quantity, "mix")
+    if why:
+        raise NoClosedForm(f"quantity {quantity} has no closed form for scheme mix: {why}")
+    base = recursion(quantity, estimator, "mix")
+    labels = tuple(base.labels)
+    tables, steps = {}, []
+    for i, size in enumerate(sizes):
+        key = (size, size if i == 0 else real)
+        name = f"detector-{key[0]}-{key[1]}"
+        if name not in tables:
+            tables[name] = detector_table(labels, estimator, key[0], key[1], recall, fpr)
+        steps.append(Step({}, name))
+    rec = LinearRecursion(labels=labels, initial=base.initial, tables=tables, outputs=base.outputs, symbols=())
+    algebra = MpmathAlgebra(dps + 10 + 2 * len(str(max(sizes))), _SIGMA_ONE)
+    with algebra.context():
+        outputs = run(rec, steps, algebra, record=record)
+        values = [_value(o) for o in outputs[1:]] if record == "all" else [_value(outputs)]
+    with mpmath.workdps(dps):
+        values = [+v for v in values]
+    return tuple(values) if record == "all" else values[0]
+
+
+def recall_for(
+    quantity: str, target: float, sizes: Sequence[int], estimator: str = "unbiased", *, real: int = 0, fpr: float = 0.0,
+    grid: int = 100,
+) -> float | None:
+    r"""The smallest detector recall (on a grid of ``grid + 1`` values in [0, 1]) that keeps ``quantity`` at the end
+    of ``sizes`` at or below ``target``, or ``None`` when no recall does.
+
+    In this model removing synthetic points also removes sample size, so a detector can make the fitted
+    mean worse: with :math:`R` real points among :math:`M`, recall 1 leaves :math:`\operatorname{Var}\mu = \sigma^2/R`
+    after each fit, against about :math:`\sigma^2/(2R)` without a detector once :math:`R \ll M`.
+
+    >>> recall_for("var_mu", 0.2, [20] * 30, real=4, grid=10), recall_for("var_mu", 0.15, [20] * 30, real=4, grid=10)
+    (0.0, None)
+    """
+    values = [(k / grid, detector_evaluate(quantity, sizes, estimator, real=real, recall=k / grid, fpr=fpr))
+              for k in range(grid + 1)]
+    for recall, value in values:
+        if value <= target:
+            return recall
+    return None
