@@ -90,7 +90,9 @@ def float_arg(name: str, text: Any) -> float:
 
 
 def _show(value: Any) -> str:
-    """A parameter value for a one-line header: schedules as ``20x50`` when constant."""
+    """A parameter value for a one-line header: schedules as ``20x50`` when constant, named ones by name."""
+    if getattr(value, "schedule", None) is not None or hasattr(value, "infinite"):
+        return str(value)  # a named schedule (power:10,2x50, geometric:2,1.5xinf)
     if isinstance(value, tuple):
         if len(value) > 3 and len(set(value)) == 1:
             return f"{value[0]}x{len(value)}"

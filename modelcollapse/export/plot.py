@@ -122,6 +122,8 @@ def figure_data(
     seed = check_integer("seed", seed, minimum=0)
     order = check_integer("order", order, minimum=1)
     g = spec.generations(params)
+    if not isinstance(g, int):
+        raise ParameterError(f"plot needs a finite number of generations (got {g}); give the schedule as xG")
     gens = np.arange(1, g + 1)
     theory = spec.run_theory(params, order=order, digits=17, record="all")
     keys = spec.quantity_keys
