@@ -305,13 +305,39 @@ class Schedule:
                 value = dec(A) * decimal.Decimal(i + 1) ** dec(self.args[1]) * decimal.Decimal(i + 2).ln() ** dec(self.args[2])
             return int(value.to_integral_value(rounding=decimal.ROUND_CEILING))
 
-    def sizes(self, count: int | None = None) -> tuple[int, ...]:
-        """The first ``count`` sizes (default: all :attr:`generations` of a finite schedule)."""
+    def sizes(self, count: int | None = None, start: int = 0) -> tuple[int, ...]:
+        """The sizes ``M_start .. M_{count-1}`` (default: all :attr:`generations` of a finite schedule); exact
+        integer arithmetic where the arguments allow it (fast), 60-digit decimals otherwise."""
         if count is None:
             if self.generations is None:
                 raise ParameterError(f"sizes: the schedule {self.text} is infinite; give its first sizes a count")
             count = self.generations
-        return tuple(self.size(i) for i in range(count))
+        A = self.args[0]
+        p, q = A.numerator, A.denominator
+        if self.name == "power" and self.args[1].denominator == 1:
+            e = int(self.args[1])
+            return tuple(-((-p * (i + 1) ** e) // q) for i in range(start, count))
+        if self.name == "linear":
+            return tuple(int(A + self.args[1] * i) for i in range(start, count))
+        return tuple(self._fast_size(i) for i in range(start, count))
+
+    def _fast_size(self, i: int) -> int:
+        """:meth:`size` through floats where the float's error bound cannot move the ceiling, else exactly."""
+        import math
+
+        if self.name in ("power", "geometric"):
+            b = float(self.args[1])
+            try:
+                x = float(self.args[0]) * ((i + 1) ** b if self.name == "power" else b**i)
+            except OverflowError:
+                x = math.inf
+            if x < 2.0**50:
+                grow = b * math.log(i + 1) if self.name == "power" else i + 1.0
+                tol = 64 * 2.0**-52 * x * (1 + grow)
+                lo = math.floor(x)
+                if x - lo > tol and lo + 1 - x > tol:
+                    return lo + 1
+        return self.size(i)
 
 
 def _fraction_text(f: object) -> str:
