@@ -105,7 +105,7 @@ def check_sizes(sizes: object, estimator: str = "unbiased", *, infinite: bool = 
 
     A :class:`Sizes` (a named finite schedule) is returned as a :class:`Sizes`.  An infinite
     :class:`Schedule` (``xinf``) is accepted only with ``infinite=True`` (theory of the limit
-    :math:`g \to \infty`), and returned as it is once its first size passes the estimator's minimum.
+    g -> infinity), and returned as it is once its first size passes the estimator's minimum.
 
     >>> check_sizes([10, 30, 7])
     (10, 30, 7)

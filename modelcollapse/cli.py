@@ -55,6 +55,21 @@ def json_number(value: Any, digits: int) -> Any:
         return float(mpmath.nstr(v, digits, strip_zeros=False))
 
 
+def _plain(obj: Any, digits: int) -> Any:
+    """Model-specific JSON additions made JSON-safe: every non-integer number (mpmath or float) through
+    :func:`json_number`; mappings and sequences recursively; everything else as it is."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v, digits) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v, digits) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, (int, str)):
+        return obj
+    try:
+        return json_number(obj, digits)
+    except (TypeError, ValueError):
+        return str(obj)
+
+
 def _fmt(value: Any, digits: int) -> str:
     import mpmath
 
@@ -219,7 +234,7 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
             "absolute": {q: json_number(v, digits) for q, v in result.absolute.items()},
             "no_exact": dict(result.no_exact),
             **({"no_series": dict(result.no_series)} if result.no_series else {}),
-            **result.extra,
+            **_plain(result.extra, digits),
         }
         if latex is not None:
             obj["latex"] = latex

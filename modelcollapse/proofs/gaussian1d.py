@@ -26,7 +26,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from .._validation import ESTIMATORS, SCHEMES, ParameterError, check_regime, check_sizes
+from .._validation import ESTIMATORS, SCHEMES, ParameterError, Schedule, check_regime, check_sizes
 from ..models import Figure, Model, Parameter, Quantity
 from ..symbolic import gaussian1d as G
 from ..symbolic.series import QuasiSymmetricSeries, eps_ring
@@ -509,7 +509,7 @@ def claim_factories() -> dict[str, Callable[[], Claim]]:
 
 def theory_latex(
     *, sizes: Sequence[int], estimator: str = "unbiased", sigma: float = 1.0, scheme: str = "replace", real: int = 0,
-    order: int = 2,
+    eps: float | None = None, order: int = 2,
 ) -> str:
     """Closed forms (symbolic number of generations ``g``) and order-``order`` series of every quantity."""
     from ..export.latex import aligned, to_latex
@@ -536,7 +536,16 @@ def theory_latex(
 
 def _validate(params: dict[str, Any]) -> dict[str, Any]:
     """Sample sizes: >= 2 for the unbiased estimator (divisor M - 1), >= 1 for mle, >= 2 outside replace;
-    ``real`` only with ``mix``, at most every later sample size."""
+    ``real`` only with ``mix``, at most every later sample size.  An infinite schedule (``xinf``: the limits
+    g -> infinity, theory only) needs scheme replace; ``eps`` > 0."""
+    if params.get("eps") is not None:
+        params["eps"] = G.check_eps(params["eps"])
+    if isinstance(params["sizes"], Schedule) and params["sizes"].infinite:
+        params["sizes"] = check_sizes(params["sizes"], params["estimator"], infinite=True)
+        if params["scheme"] != "replace" or params["real"] != 0:
+            raise ParameterError(f"sizes: the limits g -> infinity (xinf) are derived for scheme replace (got scheme "
+                                 f"{params['scheme']})")
+        return params
     params["sizes"] = check_sizes(params["sizes"], params["estimator"])
     params["scheme"], params["real"] = check_regime(params["sizes"], params["estimator"], params["scheme"], params["real"])
     return params
@@ -552,14 +561,27 @@ _QUANTITY_TEXT = {
     "var_log_sigma2": "variance of log sigma_g^2",
     "mean_w2sq": "expected squared Wasserstein-2 distance to the original",
     "var_w2sq": "variance of the squared Wasserstein-2 distance",
+    "kurtosis_x": "excess kurtosis of a sample from generation g (0 for a normal law)",
+    "vg_ratio_x": "cumulant ratio kappa_6 kappa_2/kappa_4^2 of X^g (10/3 for every variance-gamma law)",
+    "prob_sigma_below": "P(sigma_g < eps sigma), exact law of log sigma_g^2 (needs --eps)",
 }
+
+_SIMULATED = (
+    ("prob_collapsed_by", r"P(T_\varepsilon \le g)", "P(T_eps <= g): collapsed by generation g (simulate --eps)"),
+    ("mean_collapse_time", r"E[T_\varepsilon \mid T_\varepsilon \le g]",
+     "mean collapse time T_eps of the chains collapsed by g (simulate --eps)"),
+    ("censored_fraction", r"P(T_\varepsilon > g)", "chains not collapsed by g: censored collapse times (simulate --eps)"),
+)
+"""Collapse-time quantities that only simulation estimates (theory gives bounds, in ``extra``)."""
 
 
 MODEL = Model(
     name=NAME,
     description="1D Gaussian refit on M_i samples per generation (Shumailov et al.)",
     parameters=(
-        Parameter("sizes", "sizes", "M_0,...,M_{g-1}; SIZExCOUNT repeats (20x50)", symbol="M_i"),
+        Parameter("sizes", "sizes", "M_0,...,M_{g-1}; SIZExCOUNT repeats (20x50); or a schedule power:A,P | "
+                  "linear:A,B | geometric:A,R | powerlog:A,P,Q followed by xG, or xinf for the limits g -> infinity "
+                  "(theory)", symbol="M_i", infinite=True),
         Parameter("estimator", "choice", "variance estimator: unbiased (divisor M_i - 1) | mle (divisor M_i)",
                   default="unbiased", choices=ESTIMATORS, symbol="D_i"),
         Parameter("sigma", "float", "standard deviation of the original data", default=1.0,
@@ -569,18 +591,21 @@ MODEL = Model(
                   default="replace", choices=SCHEMES),
         Parameter("real", "int", "fresh real points in each sample i >= 1 (scheme mix; 0 <= real <= M_i)", default=0,
                   minimum=0, symbol="R"),
+        Parameter("eps", "float", "collapse threshold: P(sigma_g < eps sigma) exactly (theory) and the collapse time "
+                  "T_eps = min{g : sigma_g < eps sigma} (simulate)", default=None, minimum=0.0, strict=True,
+                  symbol=r"\varepsilon"),
     ),
     quantities=tuple(
         Quantity(q, G.latex_name(q), unit=_unit_text(G.sigma_power(q)),
                  unit_latex={0: "", 1: r"\sigma"}.get(G.sigma_power(q), rf"\sigma^{{{G.sigma_power(q)}}}"),
-                 description=_QUANTITY_TEXT[q])
-        for q in G.QUANTITIES
-    ),
+                 description=_QUANTITY_TEXT[q], series=q != "vg_ratio_x" and q != "prob_sigma_below")
+        for q in G.QUANTITIES + G.LAW_QUANTITIES
+    ) + tuple(Quantity(key, tex, exact=False, series=False, description=text) for key, tex, text in _SIMULATED),
     theory="modelcollapse.symbolic.gaussian1d:theory",
     simulate="modelcollapse.numeric.gaussian1d:simulate",
     claims="modelcollapse.proofs.gaussian1d:claim_factories",
     validate=_validate,
-    generations=lambda params: len(params["sizes"]),
+    generations=lambda params: "inf" if isinstance(params["sizes"], Schedule) else len(params["sizes"]),
     figures=(
         Figure("var_x", "Variance of a sample from generation $g$: exact, series and Monte Carlo", ("var_x",)),
         Figure("w2", "Squared Wasserstein-2 distance to the original: mean and variance", ("mean_w2sq", "var_w2sq")),

@@ -613,6 +613,8 @@ def series(quantity: str, order: int = 2, estimator: str = "unbiased") -> QuasiS
     quantity = _check_quantity(quantity)
     estimator = check_estimator(estimator)
     order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
+    if _TABLE[quantity].kind in ("vgratio", "law"):
+        raise ParameterError(f"quantity {quantity} has no 1/M series (a ratio of O(1/M) terms, or not a moment)")
     return _series(quantity, order, estimator)
 
 
@@ -661,11 +663,12 @@ def summary(
 
 def theory(
     *,
-    sizes: Sequence[int],
+    sizes: Sequence[int] | Schedule,
     estimator: str = "unbiased",
     sigma: float = 1.0,
     scheme: str = "replace",
     real: int = 0,
+    eps: float | None = None,
     order: int = 2,
     digits: int = 17,
     record: str = "final",
@@ -678,49 +681,175 @@ def theory(
     are not quasi-symmetric: ``no_series``).  ``record="all"`` returns one
     :class:`~modelcollapse.models.TheoryResult` per generation ``1..g``, all from one pass of each recursion.
 
+    Besides the moments: ``kurtosis_x`` and ``vg_ratio_x`` (the law of :math:`X^g`), ``extra["collapse"]``
+    (:func:`collapse_criteria`), and with ``eps`` the exact :math:`P(\sigma_g < \varepsilon\sigma)`
+    (``prob_sigma_below``) with ``extra["sigma_law"]`` (its error bound, quantiles of :math:`\sigma_g/\sigma`,
+    the normal approximation, labelled) and ``extra["collapse_time"]`` (:func:`collapse_time`).  An infinite
+    schedule (``xinf``) gives the limits :math:`g \to \infty` (:func:`limits`), ``generation="inf"``.
+
     >>> r = theory(sizes=(10, 30, 7))
     >>> r.generation, mpmath.nstr(r.exact["var_x"], 8), r.order
     (3, '1.2761905', 2)
     >>> r = theory(sizes=(10, 30, 7), scheme="mix", real=3)
     >>> r.exact["mean_w2sq"] is None, r.no_exact["mean_w2sq"][:26]
     (True, 'W2^2 = (mu_g - mu)^2 + (si')
+    >>> r = theory(sizes=parse_schedule("geometric:10,2xinf"), eps=0.5)
+    >>> r.generation, mpmath.nstr(r.exact["var_x"], 8), r.extra["collapse"]["sigma_to_zero_almost_surely"]
+    ('inf', '1.2', False)
     """
     estimator = check_estimator(estimator)
+    if eps is not None:
+        eps = check_eps(eps)
+    order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
+    record = check_choice("record", record, ("final", "all"))
+    if _is_infinite(sizes):
+        if record == "all":
+            raise ParameterError(f"sizes: record='all' needs a finite schedule (got {sizes.text})")
+        if check_choice("scheme", scheme, SCHEMES) != "replace":
+            raise ParameterError(f"sizes: the limits g -> infinity (xinf) are derived for scheme replace (got {scheme})")
+        sizes = check_sizes(sizes, estimator, infinite=True)
+        return _theory_limit(sizes, estimator, sigma, eps, digits)
     sizes = check_sizes(sizes, estimator)
     scheme, real = check_regime(sizes, estimator, scheme, real)
-    order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
     g = len(sizes)
-    no_exact = {q: why for q in QUANTITIES if (why := no_closed_form(q, scheme))}
+    moments = QUANTITIES + ("kurtosis_x", "vg_ratio_x")
+    keys = moments + (("prob_sigma_below",) if eps is not None else ())
+    no_exact = {q: why for q in keys if (why := no_closed_form(q, scheme))}
+    if estimator == "mle" and sizes[0] == 1 and "vg_ratio_x" not in no_exact:
+        no_exact["vg_ratio_x"] = "X^g is exactly normal given mu_g after an mle fit of one point: kappa_4 = 0"
     paths = {
         q: (None,) * g if q in no_exact else
         evaluate(q, sizes, estimator, dps=digits, scheme=scheme, real=real, record="all")
-        for q in QUANTITIES
+        for q in moments
     }
     no_series = {}
     ser = {}
     if scheme == "replace":
-        ser = {q: series(q, order, estimator) for q in QUANTITIES}
+        ser = {q: series(q, order, estimator) for q in QUANTITIES + ("kurtosis_x",)}
+        no_series["vg_ratio_x"] = ("kappa_6 kappa_2/kappa_4^2 is a ratio of O(1/M) terms: not a power series in "
+                                   "the 1/M_i")
     else:
         no_series = {q: f"the 1/M expansion is derived for scheme replace only (fit 1 of scheme {scheme} is a "
-                        "different step from the later ones)" for q in QUANTITIES}
+                        "different step from the later ones)" for q in moments}
+    if eps is not None:
+        no_series["prob_sigma_below"] = "a probability of the law of sigma_g, not a moment: no 1/M expansion"
     gens = range(1, g + 1) if record == "all" else (g,)
+    collapse = collapse_criteria(sizes, estimator, digits) if scheme == "replace" else _no_criteria(scheme)
     out = []
     for k in gens:
-        exact_k = {q: paths[q][k - 1] for q in QUANTITIES}
+        exact_k = {q: paths[q][k - 1] for q in moments}
+        extra: dict[str, Any] = {"collapse": collapse}
+        if eps is not None:
+            if "prob_sigma_below" in no_exact:
+                exact_k["prob_sigma_below"] = None
+            else:
+                law_extra = _law_extra(eps, sizes if k == g else sizes[:k], estimator, digits, full=k == g)
+                exact_k["prob_sigma_below"] = law_extra.pop("value")
+                extra.update(law_extra)
         with mpmath.workdps(digits + 5):
             absolute = {q: None if v is None else v * mpmath.mpf(sigma) ** sigma_power(q) for q, v in exact_k.items()}
         out.append(
             TheoryResult(
                 generation=k,
                 exact=exact_k,
-                series={q: ser[q].evaluate(sizes[:k], digits) if q in ser else None for q in QUANTITIES},
+                series={q: ser[q].evaluate(sizes[:k], digits) if q in ser else None for q in keys},
                 order=order,
                 no_exact=no_exact,
                 no_series=no_series,
                 absolute=absolute,
+                extra=extra,
             )
         )
     return out if record == "all" else out[0]
+
+
+def _no_criteria(scheme: str) -> dict[str, Any]:
+    return {"sum_inv_sizes": None, "mean_w2sq_bounded": None, "sigma_to_zero_almost_surely": None,
+            "note": f"the collapse criteria are derived for scheme replace (got {scheme})"}
+
+
+def _law_extra(eps: float, sizes: Sequence[int], estimator: str, digits: int, full: bool) -> dict[str, Any]:
+    """``prob_sigma_below`` (``"value"``) and, for the reported generation (``full``), the extra keys
+    ``sigma_law`` and ``collapse_time``."""
+    if degenerate_generation(sizes, estimator) is not None:
+        g0 = degenerate_generation(sizes, estimator)
+        note = f"sigma_g = 0 exactly from generation {g0} (an mle fit of one point)"
+        return {"value": mpmath.mpf(1), "sigma_law": {"eps": eps, "prob_sigma_below_error_bound": 0, "note": note},
+                "collapse_time": collapse_time(eps, sizes, estimator, digits)} if full else {"value": mpmath.mpf(1)}
+    law = law_sigma(sizes, estimator, digits)
+    p, err = prob_sigma_below(eps, sizes, estimator, digits, law=law)
+    if not full:
+        return {"value": p}
+    quantiles = sigma_quantiles(sizes, estimator, digits, law=law)
+    normal = normal_approximation(eps, sizes, estimator, digits, law=law)
+    return {
+        "value": p,
+        "sigma_law": {
+            "eps": eps,
+            "prob_sigma_below_error_bound": err,
+            "quantiles": {q: {"value": v, "error_bound": e} for q, (v, e) in quantiles.items()},
+            "normal_approximation": {
+                "prob_sigma_below": normal["prob_sigma_below"],
+                "quantiles": normal["quantiles"],
+                "note": ("an approximation, not exact: log(sigma_g^2/sigma^2) replaced by the normal law with its "
+                         "exact mean and variance (the exact law is a sum of log-gamma variables, skewed left)"),
+            },
+        },
+        "collapse_time": _time_extra(collapse_time(eps, sizes, estimator, digits, law=law)),
+    }
+
+
+def _time_extra(t: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "prob_collapsed_by_lower": t["prob_collapsed_by_lower"],
+        "prob_collapsed_by_upper": t["prob_collapsed_by_upper"],
+        "bounds": ("exact: P(sigma_g < eps sigma) <= P(T_eps <= g) <= inf_theta<0 E[(sigma_g/sigma)^(2 theta)] "
+                   "eps^(-2 theta) (Ville's maximal inequality)"),
+        "wald_mean_collapse_time": t.get("wald_mean_collapse_time"),
+        "wald_note": t.get("wald_note", t.get("note", "")) + "; an approximation, not exact",
+    }
+
+
+def _theory_limit(schedule: Schedule, estimator: str, sigma: float, eps: float | None, digits: int) -> TheoryResult:
+    """The limits g -> infinity as a :class:`TheoryResult` (``generation="inf"``)."""
+    values, why = limits(schedule, estimator, digits, eps)
+    exact = {q: None if v is None else v.mid for q, v in values.items()}
+    errors = {q: v.rad for q, v in values.items() if v is not None}
+    achieved = {}
+    for q, v in values.items():
+        if v is not None:
+            scale = abs(v.mid) or mpmath.mpf(1)
+            achieved[q] = digits if v.rad == 0 else max(0, min(digits, int(-mpmath.log10(v.rad / scale))))
+    with mpmath.workdps(digits + 5):
+        absolute = {q: None if v is None else v * mpmath.mpf(sigma) ** sigma_power(q) for q, v in exact.items()}
+    extra: dict[str, Any] = {
+        "collapse": collapse_criteria(schedule, estimator, digits),
+        "limit": {
+            "error_bound": errors,
+            "digits": achieved,
+            "note": ("g -> infinity: the first sizes exactly, the tail of every infinite sum or product bounded "
+                     "analytically (Hurwitz zeta / geometric sums, ceil brackets); digits below the requested ones "
+                     "are what the bound guarantees"),
+        },
+    }
+    if eps is not None and schedules.converges(schedule):
+        law = _infinite_law(schedule, estimator, digits)
+        quantiles = sigma_quantiles(schedule, estimator, digits, law=law)
+        extra["sigma_law"] = {"eps": eps, "prob_sigma_below_error_bound": errors.get("prob_sigma_below"),
+                              "quantiles": {q: {"value": v, "error_bound": e} for q, (v, e) in quantiles.items()},
+                              "note": "the law of sigma_infinity = lim sigma_g (sum 1/M_i < infinity)"}
+        with mpmath.workdps(digits + 20):
+            extra["collapse_time"] = {
+                "prob_collapse_ever_upper": law.lower_tail_bound(2 * mpmath.log(mpmath.mpf(eps))),
+                "note": ("exact: P(T_eps < infinity) <= inf_theta<0 E[(sigma_inf/sigma)^(2 theta)] eps^(-2 theta) "
+                         "(Ville); P(sigma_inf < eps sigma) <= P(T_eps < infinity)"),
+            }
+    elif eps is not None:
+        extra["collapse_time"] = {"prob_collapse_ever": 1, "note": "sum 1/M_i = infinity: sigma_g -> 0 almost surely, "
+                                  "so T_eps < infinity almost surely"}
+    no_series = {q: "g -> infinity: no expansion in the 1/M_i of a limit" for q in exact}
+    return TheoryResult(generation="inf", exact=exact, series={q: None for q in exact}, order=None,
+                        no_exact=why, no_series=no_series, absolute=absolute, extra=extra)
 
 
 # --------------------------------------------------------------------------------------------------------
