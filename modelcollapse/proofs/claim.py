@@ -304,6 +304,9 @@ class Claim:
     notes: str = ""
     scope: str = ""
     """Where the exact form holds, as the appendix's theorem states it (default: every ``g`` and all sizes)."""
+    argument: str = ""
+    """The part of the proof no derivation step checks (inequalities, limits, almost-sure statements), in
+    LaTeX: the appendix prints it at the end of the derivation, as the written argument it is."""
 
     @property
     def mc_sizes(self) -> tuple[int, ...]:
