@@ -333,7 +333,13 @@ class Figure:
       the exact mean;
     * ``"compare"``: ``quantities = (quantity,)`` and ``vary = (parameter, values)``: the exact curve and
       the Monte Carlo estimate +- 2 s.e. of one quantity for each value of one parameter (the others as
-      given), in one panel.
+      given), in one panel;
+    * ``"density"``: ``source`` (``"module:function"``) is called as ``source(params, chains=, seed=)`` and
+      returns ``{"x": grid, "curves": {label: values}, "samples": {label: draws}, "xlabel", "ylabel"}``: the
+      curves as lines, the samples as normalised histograms (a law against its Monte Carlo draws).
+
+    ``params`` holds parameter values the figure uses where the given ones are unset (``None``), e.g. a
+    threshold a ``compare`` figure needs.
 
     ``title`` is the figure's caption text (written beside the file, drawn only on request); ``log``: a
     logarithmic value axis (``True``), a linear one (``False``), or decided from the data (``None``: log
@@ -349,6 +355,10 @@ class Figure:
     ylabel: str = ""
     vary: tuple[Any, ...] = ()
     """``"compare"`` figures: ``(parameter name, (value, ...))``."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """Parameter values used where the given ones are ``None`` (``compare`` and ``density`` figures)."""
+    source: str = ""
+    """``"density"`` figures: ``"module:function"`` giving the panel's data (see the class docstring)."""
 
 
 @dataclass(frozen=True)

@@ -616,6 +616,18 @@ MODEL = Model(
                ("mean_log_sigma2", "var_log_sigma2"), kind="spread", ylabel=r"$\log(\sigma_g^2/\sigma^2)$"),
         Figure("trajectories", "Individual chains collapsing: fitted standard deviation per generation",
                ("sigma", "mean_sigma"), kind="paths", log=True, ylabel=r"$\sigma_g/\sigma$"),
+        Figure("collapse_probability", "Probability that the fitted standard deviation is below a tenth of the "
+               "original, exact (inversion of the characteristic function) and Monte Carlo, for three sample sizes",
+               ("prob_sigma_below",), kind="compare", log=False, vary=("sizes", (parse_sizes("5x60"), parse_sizes("10x60"),
+                                                                         parse_sizes("20x60"))),
+               params={"eps": 0.1}, ylabel=r"$P(\sigma_g < \sigma/10)$"),
+        Figure("w2_schedules", "Expected squared Wasserstein-2 distance under bounded and unbounded schedules: "
+               "constant and linear sizes (sum 1/M_i diverges), quadratic sizes (it converges)",
+               ("mean_w2sq",), kind="compare", log=True,
+               vary=("sizes", tuple(parse_sizes(t) for t in ("20x40", "linear:20,2x40", "power:20,2x40")))),
+        Figure("x_density", "Law of a sample after one and after g refits against the normal law with the same "
+               "variance: exact density of X^1 (a normal variance mixture, not variance-gamma) and Monte Carlo",
+               ("x",), kind="density", source="modelcollapse.proofs.gaussian1d:x_density_figure"),
     ),
     notation=(
         (r"\sigma", r"standard deviation of the original data $X^0 \sim \mathcal{N}(\mu, \sigma^2)$"),
@@ -1105,3 +1117,30 @@ def collapse_claim_factories() -> dict[str, Callable[[], Claim]]:
     out[f"{NAME}-superlinear-not-sufficient"] = superlinear_claim
     out["seed-d-variance-gamma"] = functools.partial(variance_gamma_claim, "unbiased")
     return out
+
+
+
+def x_density_figure(params: Mapping[str, Any], *, chains: int, seed: int) -> dict[str, Any]:
+    r"""The ``x_density`` figure's data, in units of each law's standard deviation: the exact density of
+    :math:`X^1` (:func:`~modelcollapse.symbolic.gaussian1d.x_density`), the standard normal, and Monte Carlo draws
+    of :math:`X^1` and of :math:`X^g` at the last generation (:func:`~modelcollapse.numeric.gaussian1d.sample_x`)."""
+    import numpy as np
+
+    from ..numeric.gaussian1d import sample_x
+
+    sizes, estimator = tuple(params["sizes"]), params["estimator"]
+    sd1 = float(mpmath.sqrt(G.evaluate("var_x", sizes[:1], estimator)))
+    sdg = float(mpmath.sqrt(G.evaluate("var_x", sizes, estimator)))
+    grid = np.linspace(-6.0, 6.0, 97)
+    exact = np.array([float(G.x_density(z * sd1, sizes[:1], estimator, 10)) * sd1 for z in grid])
+    normal = np.exp(-grid**2 / 2) / np.sqrt(2 * np.pi)
+    seeds = np.random.SeedSequence([seed, 2]).spawn(2)
+    g = len(sizes)
+    return {
+        "x": grid,
+        "curves": {r"exact density of $X^1$": exact, "normal, same variance": normal},
+        "samples": {rf"Monte Carlo $X^1$ ({chains:,} draws)": sample_x(sizes[:1], chains, seed=seeds[0], estimator=estimator) / sd1,
+                    rf"Monte Carlo $X^{{{g}}}$": sample_x(sizes, chains, seed=seeds[1], estimator=estimator) / sdg},
+        "xlabel": r"$(X^g - \mu)/\sqrt{\operatorname{Var} X^g}$",
+        "ylabel": "density",
+    }

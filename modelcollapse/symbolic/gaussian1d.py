@@ -1583,8 +1583,8 @@ def x_density(x: Any, sizes: Sequence[int], estimator: str = "unbiased", digits:
             return +mpmath.quad(f, _gamma_points(a0, th0))
         a1, th1 = laws[1]
         inner = lambda w: mpmath.quad(lambda v: normal(base + w * (mpmath.mpf(1) / sizes[1] + v)) * _gamma_pdf(v, a1, th1),  # noqa: E731
-                                      _gamma_points(a1, th1))
-        return +mpmath.quad(lambda w: inner(w) * _gamma_pdf(w, a0, th0), _gamma_points(a0, th0))
+                                      _gamma_points(a1, th1), maxdegree=6)
+        return +mpmath.quad(lambda w: inner(w) * _gamma_pdf(w, a0, th0), _gamma_points(a0, th0), maxdegree=6)
 
 
 def _gamma_scale(m: int, estimator: str) -> tuple[mpmath.mpf, mpmath.mpf]:
