@@ -1536,7 +1536,11 @@ def _mle_fourth_limit(schedule: Schedule) -> Interval:
     goal = mpmath.mpf(10) ** (-mpmath.mp.dps + 5)
     while n < TAIL_CAP and (lambda b: b[1] - b[0])(schedules.tail_bracket(schedule, n, 2, 0)) > goal:
         n = min(TAIL_CAP, max(n + 1, int(n * 1.6)))
-    p2, p4 = _block_sums(schedule, start, [n, n, n, n], 0, 1)[1::2]
+    sizes = schedule.sizes(n, start)
+    p2, p4 = (Interval.between(
+        mpmath.fsum(mpmath.mpf(1) / mpmath.mpf(m) ** j for m in sizes) + schedules.tail_bracket(schedule, n, j, 0)[0],
+        mpmath.fsum(mpmath.mpf(1) / mpmath.mpf(m) ** j for m in sizes) + schedules.tail_bracket(schedule, n, j, 0)[1])
+        .widen(len(sizes) * mpmath.mpf(10) ** (-mpmath.mp.dps + 2)) for j in (2, 4))
     u = mpmath.mpf(1) / schedule.size(start) ** 2
     log_tail = Interval.between(-p2.hi - p4.hi / (2 * (1 - u)), -p2.lo)
     return (log_tail + head).exp()
