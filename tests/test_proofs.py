@@ -11,10 +11,13 @@ import sympy as sp
 
 from modelcollapse._validation import ParameterError
 from modelcollapse.proofs import verify as V
+from modelcollapse.proofs.gaussian1d import claim_id
 from modelcollapse.proofs.registry import claim_ids, get_claim, registry
+from modelcollapse.symbolic.gaussian1d import QUANTITIES
 from modelcollapse.symbolic.series import QuasiSymmetricSeries
 
-DERIVED = [cid for cid in claim_ids() if cid.startswith("gaussian1d-")]
+DERIVED = [claim_id(q, est) for est in ("unbiased", "mle") for q in QUANTITIES]
+"""The moment claims (one per quantity and estimator); the collapse claims are tested in test_collapse."""
 
 
 def test_registry_has_every_quantity_both_estimators_and_the_published_claims():
