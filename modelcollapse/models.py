@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._validation import ParameterError, Schedule, Sizes, check_choice, check_integer, parse_sizes
+from ._validation import ParameterError, Schedule, Sizes, ascii_float, ascii_int, check_choice, check_integer, parse_sizes
 
 __all__ = [
     "REQUIRED",
@@ -183,20 +183,20 @@ class Parameter:
                 raise ParameterError(str(exc).replace("sizes", self.name, 1)) from None
         if self.kind == "int":
             try:
-                value: Any = int(raw)
+                value: Any = ascii_int(raw)
             except ValueError:
                 raise ParameterError(f"{self.name} must be {self.constraint()} (got {text!r})") from None
             return self.check(value)
         if self.kind == "float":
             try:
-                value = float(raw)
+                value = ascii_float(raw)
             except ValueError:
                 raise ParameterError(f"{self.name} must be {self.constraint()} (got {text!r})") from None
             return self.check(value)
         if self.kind == "floats":
             items = [t.strip() for t in raw.split(",")]
             try:
-                values = tuple(float(t) for t in items)
+                values = tuple(ascii_float(t) for t in items)
             except ValueError:
                 raise ParameterError(f"{self.name} must be {self.constraint()} (got {text!r})") from None
             return self.check(values)
@@ -225,7 +225,7 @@ class Parameter:
         if self.kind == "floats":
             if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
                 raise ParameterError(f"{name} must be {self.constraint()} (got {value!r})")
-            return tuple(self._check_real(f"{name}[{i}]", v) for i, v in enumerate(value))
+            return tuple(self._check_real(f"{name}[{i}]", v, entry=True) for i, v in enumerate(value))
         # sizes: integers within the bounds; the model's validate() applies estimator-dependent minima
         if isinstance(value, Schedule):
             if value.infinite and not self.infinite:
@@ -242,19 +242,20 @@ class Parameter:
         out = tuple(check_integer(f"{name}[{i}]", m, minimum=lo) for i, m in enumerate(value))
         return Sizes(out, value.schedule) if isinstance(value, Sizes) else out
 
-    def _check_real(self, name: str, value: Any) -> float:
+    def _check_real(self, name: str, value: Any, entry: bool = False) -> float:
         if isinstance(value, bool):
             raise ParameterError(f"{name} must be a number, not a boolean (got {value!r})")
+        constraint = "a finite number" + self._bounds() if entry else self.constraint()  # one entry of a list
         try:
             out = float(value)
         except (TypeError, ValueError):
-            raise ParameterError(f"{name} must be {self.constraint()} (got {value!r})") from None
+            raise ParameterError(f"{name} must be {constraint} (got {value!r})") from None
         lo, hi = self.minimum, self.maximum
         bad = not math.isfinite(out)
         bad |= lo is not None and (out <= lo if self.strict else out < lo)
         bad |= hi is not None and out > hi
         if bad:
-            raise ParameterError(f"{name} must be {self.constraint()} (got {value!r})")
+            raise ParameterError(f"{name} must be {constraint} (got {value!r})")
         return out
 
     def to_json(self, value: Any) -> Any:
@@ -331,6 +332,9 @@ class Figure:
     * ``"paths"``: ``quantities = (path statistic, exact mean quantity)``: individual chains from the
       model's ``simulate(..., trajectories=True)`` (``result.paths()[statistic]``), their 5--95 % band and
       the exact mean;
+    * ``"profile"``: ``quantities = (profile, reference)``: ranked profiles at the last generation from the
+      model's ``simulate(..., trajectories=True).profiles()`` (``[profile]``: chains x K, each sorted
+      decreasingly; ``[reference]``: 1 x K), log-log over rank: a few chains, their mean, the reference;
     * ``"compare"``: ``quantities = (quantity,)`` and ``vary = (parameter, values)``: the exact curve and
       the Monte Carlo estimate +- 2 s.e. of one quantity for each value of one parameter (the others as
       given), in one panel;
@@ -419,6 +423,12 @@ class Model:
     """Parameter values that make a readable figure when ``plot`` is given none."""
     latex: Any = None
     """``latex(**params, order=) -> str``: the closed forms and series as LaTeX (``theory --latex``)."""
+    tails: Any = None
+    r"""``tails(**params, generation=k) -> {quantity key: log rho}``, optional: for the quantities whose Monte
+    Carlo estimate is a chain mean of a statistic :math:`Y`, the exact :math:`\log\rho`,
+    :math:`\rho = E Y^2/(E Y)^2`, at generation ``k`` (keys left out, or a model without the hook, get the
+    empirical diagnostic only).  :meth:`estimates` turns it into the ``reliable`` verdict of every estimate
+    (:func:`~modelcollapse.numeric.estimators.judge`)."""
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
@@ -496,6 +506,27 @@ class Model:
         """The model's sampler at ``params`` with run options (``seed``, ``sampler``, ``workers``, ...)."""
         return _load(self.simulate)(**params, chains=chains, **options)
 
+    def estimates(self, params: Mapping[str, Any], result: Any, generation: int | None = None) -> dict[str, Any]:
+        """The simulation's estimates at ``generation`` (default: the last), each with a ``reliable`` verdict:
+        the empirical tail diagnostic of the estimate, and the exact relative second moment from
+        :attr:`tails` where the model declares it.  Every command that reports an estimate reads it here."""
+        from .numeric.estimators import Estimate, judge
+
+        est = result.estimates(generation)
+        k = generation if generation is not None else self.generations(params)
+        hook = _load(self.tails)
+        logs: Mapping[str, Any] = {}
+        if hook is not None:
+            logs = hook(**params, generation=k) or {}
+        chains = int(getattr(result, "chains", 0) or 0)
+        out = {}
+        for key, e in est.items():
+            if not isinstance(e, Estimate):
+                e = Estimate(float(e.value), float(e.stderr))
+            log_rho = logs.get(key)
+            out[key] = judge(e, chains, None if log_rho is None else float(log_rho))
+        return out
+
     def claim_factories(self) -> dict[str, Callable[[], Any]]:
         """``{claim id: factory}`` of the model's claims (empty when it declares none)."""
         claims = _load(self.claims)
@@ -554,3 +585,5 @@ def get_model(name: str) -> Model:
 register("modelcollapse.proofs.gaussian1d:MODEL", name="gaussian1d")
 register("modelcollapse.proofs.categorical:MODEL", name="categorical")
 register("modelcollapse.proofs.regression:MODEL", name="regression")
+register("modelcollapse.proofs.gaussiannd:MODEL", name="gaussiannd")
+register("modelcollapse.proofs.ngram:MODEL", name="ngram")

@@ -40,7 +40,7 @@ from modelcollapse.numeric.estimators import (
     chain_statistics,
     summarize,
 )
-from modelcollapse.numeric.executors import as_seed_sequence, check_workers, run_chunks
+from modelcollapse.numeric.executors import as_seed_sequence, check_memory, check_workers, run_chunks
 
 __all__ = [
     "COLLAPSE_KEYS",
@@ -128,47 +128,99 @@ class _Partial:
         )
 
 
-def _summarize_generation(p: _Params, gen: int, m: np.ndarray, v: np.ndarray,
-                          first_below: np.ndarray | None = None) -> dict[str, MomentSummary]:
-    """Summaries of the per-chain statistics at generation ``gen`` (``m``, ``v`` in units of sigma); with a
-    collapse threshold, also of the collapse indicators and times (``first_below``: :math:`T_\varepsilon` per
-    chain, 0 where not yet collapsed)."""
-    stats = chain_statistics(m, v)
+_SAFE_LO, _SAFE_HI = 2.0**-250, 2.0**250
+"""Fitted variances (units of sigma) inside this range are summarised directly; beyond it, from their logarithms."""
+_RENORM_LO, _RENORM_HI = 2.0**-300, 2.0**300
+"""A chain's variance leaving this range moves into its binary exponent (the exact sampler's log space)."""
+
+
+def _summarize_generation(
+    p: _Params, gen: int, m: np.ndarray, v: np.ndarray, ex: np.ndarray | None = None,
+    first_below: np.ndarray | None = None,
+) -> dict[str, MomentSummary]:
+    """Summaries of the per-chain statistics at generation ``gen`` (``m``, ``v`` in units of sigma; the
+    variance is ``v * 2**ex`` per chain when the sampler keeps binary exponents ``ex``).
+
+    Where every variance is a moderate float the statistics are summarised directly; otherwise (thousands of
+    generations: sigma_g^2 ~ 1e-900 in float64 would be 0) ``sigma``, ``sigma2``, ``sigma4`` and ``x`` are
+    summarised from their logarithms (:meth:`MomentSummary.from_log`), exactly at any magnitude.  With a collapse
+    threshold, ``first_below`` holds :math:`T_\varepsilon` per chain (0 where not yet collapsed).
+    """
     collapse = p.collapse_generation
-    if collapse is not None and gen >= collapse:
-        del stats["log_sigma2"]  # log 0 = -inf for every chain: reported by estimates(), not summarised
-    out = summarize(stats)
+    with np.errstate(all="ignore"):
+        moderate = ex is None and v.size and _SAFE_LO < float(np.min(v)) and float(np.max(v)) < _SAFE_HI
+    if moderate or (collapse is not None and gen >= collapse):
+        stats = chain_statistics(m, v if ex is None else np.ldexp(v, ex))
+        if collapse is not None and gen >= collapse:
+            del stats["log_sigma2"]  # log 0 = -inf for every chain: reported by estimates(), not summarised
+        out = summarize(stats)
+    else:
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
+            log_v = np.log(v)
+            if ex is not None:
+                log_v += ex * math.log(2.0)
+            m2 = m * m
+            sd = np.exp(0.5 * log_v)
+            w2 = np.square(sd - 1.0) + m2
+            log_x = np.logaddexp(np.log(m2), log_v)
+        out = {
+            "x": MomentSummary.from_log(log_x),
+            "mu2": MomentSummary.from_array(m2),
+            "sigma": MomentSummary.from_log(0.5 * log_v),
+            "sigma2": MomentSummary.from_log(log_v),
+            "sigma4": MomentSummary.from_log(2.0 * log_v),
+            "log_sigma2": MomentSummary.from_array(log_v),
+            "w2sq": MomentSummary.from_array(w2),
+        }
     for name, s in out.items():
         if not s.is_finite():
             raise FloatingPointError(
                 f"the {p.sampler} gaussian1d simulation produced non-finite values of the statistic "
-                f"{name!r} at generation {gen} of {len(p.sizes)} (sigma_g^2 or mu_g left the float64 "
-                "range, e.g. the fitted variance underflowed to 0 after many generations); shorten the "
+                f"{name!r} at generation {gen} of {len(p.sizes)} (mu_g left the float64 range); shorten the "
                 "schedule or use larger sample sizes"
             )
-    out.update(_law_summaries(p, m, v, first_below))
+    out.update(_law_summaries(p, m, v, ex, first_below))
     return out
 
 
-def _law_summaries(p: _Params, m: np.ndarray, v: np.ndarray, first_below: np.ndarray | None) -> dict[str, MomentSummary]:
+def _law_summaries(p: _Params, m: np.ndarray, v: np.ndarray, ex: np.ndarray | None,
+                   first_below: np.ndarray | None) -> dict[str, MomentSummary]:
     r"""Summaries behind the law estimates: the Rao-Blackwellized conditional moments of :math:`(X^g-\mu)/\sigma`
     given the fit, :math:`c_2 = m^2 + v`, :math:`c_4 = m^4 + 6m^2v + 3v^2`, :math:`c_6 = m^6 + 15m^4v + 45m^2v^2 +
     15v^3`, and their pairwise sums (for the covariances of the delta method); with ``eps``, the indicators of
-    :math:`\sigma_g < arepsilon\sigma` and :math:`T_arepsilon \le g`, and :math:`T_arepsilon` over the collapsed
-    chains.  Heavy-tailed: non-finite summaries give ``nan`` estimates instead of an error."""
+    :math:`\sigma_g < \varepsilon\sigma` and :math:`T_\varepsilon \le g`, and :math:`T_\varepsilon` over the collapsed
+    chains.  Heavy-tailed: non-finite summaries give ``nan`` estimates instead of an error.  ``v * 2**ex`` is the
+    variance where the sampler keeps binary exponents."""
     with np.errstate(all="ignore"):
+        if ex is not None:
+            below_eps = np.log2(v) + ex < 2.0 * math.log2(p.eps) if p.eps is not None else None
+            v = np.ldexp(v, ex)
+        else:
+            below_eps = v < p.eps * p.eps if p.eps is not None else None
         m2 = m * m
         c2 = m2 + v
         c4 = m2 * m2 + 6.0 * m2 * v + 3.0 * v * v
         c6 = m2 * m2 * m2 + 15.0 * m2 * m2 * v + 45.0 * m2 * v * v + 15.0 * v * v * v
         out = summarize({"c2": c2, "c4": c4, "c6": c6, "c2+c4": c2 + c4, "c2+c6": c2 + c6, "c4+c6": c4 + c6})
         if p.eps is not None and first_below is not None:
-            below = (v < p.eps * p.eps).astype(np.float64)
+            below = below_eps.astype(np.float64)
             collapsed = first_below > 0
             out["below"] = MomentSummary.from_array(below)
             out["collapsed"] = MomentSummary.from_array(collapsed.astype(np.float64))
             out["time"] = MomentSummary.from_array(first_below[collapsed].astype(np.float64))
     return out
+
+
+def _renormalize(s2: np.ndarray, ex: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Move extreme magnitudes of ``s2`` into the even binary exponents ``ex`` (``s2 * 2**ex`` unchanged)."""
+    with np.errstate(invalid="ignore"):
+        if not (float(np.min(s2)) < _RENORM_LO or float(np.max(s2)) > _RENORM_HI):
+            return s2, ex
+    mant, e = np.frexp(s2)
+    odd = e & 1
+    mant = np.ldexp(mant, odd)
+    e -= odd
+    return mant, e if ex is None else ex + e
 
 
 def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
@@ -181,7 +233,8 @@ def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
     rng = np.random.Generator(np.random.PCG64(seed))
     g = len(p.sizes)
     m = np.zeros(n)  # (mu_i - mu) / sigma
-    s2 = np.ones(n)  # sigma_i^2 / sigma^2 == s2 * scale
+    s2 = np.ones(n)  # sigma_i^2 / sigma^2 == s2 * scale * 2**ex
+    ex: np.ndarray | None = None  # per-chain even binary exponents, once some variance leaves 2^+-300
     z = np.empty(n)
     gam = np.empty(n)
     t = np.empty(n)
@@ -199,21 +252,27 @@ def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
             np.sqrt(s2, out=t)
             t *= z
             t *= math.sqrt(scale / M)
+            if ex is not None:
+                np.ldexp(t, ex // 2, out=t)
             m += t  # mu_{i+1} = mu_i + sigma_i Z / sqrt(M_i)
             rng.standard_gamma(0.5 * (M - 1), out=gam)  # chi2_{M-1} / 2
             s2 *= gam
             scale *= 2.0 / divisor
             recorded = gen == g or p.record_all
-            if recorded or p.trajectories or not (_SCALE_LO < scale < _SCALE_HI):
+            if recorded or p.trajectories or gen % 16 == 0 or not (_SCALE_LO < scale < _SCALE_HI):
                 s2 *= scale
                 scale = 1.0
-            if first is not None:  # sigma_gen < eps sigma <=> s2 * scale < eps^2
-                first[(first == 0) & (s2 < p.eps * p.eps / scale)] = gen
+                if p.collapse_generation is None:
+                    s2, ex = _renormalize(s2, ex)
+            if first is not None:  # sigma_gen < eps sigma <=> s2 * scale * 2**ex < eps^2
+                threshold = p.eps * p.eps / scale
+                below = s2 < threshold if ex is None else np.log2(s2) + ex < math.log2(threshold)
+                first[(first == 0) & below] = gen
             if p.trajectories:
                 path_m[:, gen] = m
-                path_v[:, gen] = s2
+                path_v[:, gen] = s2 if ex is None else np.ldexp(s2, ex)
             if recorded:
-                summaries.append(_summarize_generation(p, gen, m, s2, first))
+                summaries.append(_summarize_generation(p, gen, m, s2, ex, first))
     paths = ()
     if p.trajectories:
         paths = ((p.mu + p.sigma * path_m, p.sigma * np.sqrt(path_v)),)
@@ -239,7 +298,7 @@ class _Recorder:
         if self.first is not None:
             self.first[(self.first == 0) & (v < self.p.eps * self.p.eps)] = gen
         if gen == len(self.p.sizes) or self.p.record_all:
-            self.summaries.append(_summarize_generation(self.p, gen, m, v, self.first))
+            self.summaries.append(_summarize_generation(self.p, gen, m, v, first_below=self.first))
 
     def partial(self, n: int) -> _Partial:
         paths = ()
@@ -383,13 +442,15 @@ def _pool_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
 def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
     """Brute-force sampler: draw the ``M_i`` points of every chain from ``N(mu_i, sigma_i^2)`` and refit.
 
-    Works in the original units; points are drawn in blocks of at most ``2**20`` per generation.
+    Works in units of sigma (the points are ``(x - mu) / sigma``; a refit commutes with that affine map), so
+    any ``sigma`` in the float64 range is simulated alike (``1e-160`` and ``1e200`` included); trajectories are
+    reported in the original units.  Points are drawn in blocks of at most ``2**20`` per generation.
     """
     rng = np.random.Generator(np.random.PCG64(seed))
     g = len(p.sizes)
     ddof = 1 if p.estimator == "unbiased" else 0
-    mu_i = np.full(n, p.mu)
-    sd_i = np.full(n, p.sigma)
+    mu_i = np.zeros(n)
+    sd_i = np.ones(n)
     summaries = []
     first = np.zeros(n, dtype=np.int64) if p.eps is not None else None
     if p.trajectories:
@@ -409,20 +470,18 @@ def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
                 x = buf[: (stop - start) * M].reshape(stop - start, M)
                 rng.standard_normal(out=x)
                 x *= sd_i[start:stop, None]
-                x += mu_i[start:stop, None]  # M_i points from N(mu_i, sigma_i^2), per chain
+                x += mu_i[start:stop, None]  # M_i points from N(mu_i, sigma_i^2), per chain (units of sigma)
                 np.mean(x, axis=1, out=new_mu[start:stop])
                 new_var[start:stop] = np.var(x, axis=1, ddof=ddof)
             mu_i = new_mu
             sd_i = np.sqrt(new_var)
             if p.trajectories:
-                path_mu[:, gen] = mu_i
-                path_sd[:, gen] = sd_i
+                path_mu[:, gen] = p.mu + p.sigma * mu_i
+                path_sd[:, gen] = p.sigma * sd_i
             if first is not None:
-                first[(first == 0) & (new_var < (p.eps * p.sigma) ** 2)] = gen
+                first[(first == 0) & (new_var < p.eps * p.eps)] = gen
             if gen == g or p.record_all:
-                m = (mu_i - p.mu) / p.sigma
-                v = new_var / (p.sigma * p.sigma)
-                summaries.append(_summarize_generation(p, gen, m, v, first))
+                summaries.append(_summarize_generation(p, gen, mu_i, new_var, first_below=first))
     paths = ((path_mu, path_sd),) if p.trajectories else ()
     return _Partial(n, tuple(summaries), paths)
 
@@ -584,8 +643,8 @@ def _covariances(s: dict[str, MomentSummary], names: tuple[str, ...]) -> tuple[n
     """Means and the per-chain covariance matrix of the statistics ``names`` (from the summaries of each and of
     their pairwise sums: Var(a + b) = Var a + Var b + 2 Cov(a, b))."""
     n = s[names[0]].count
-    means = np.array([s[k].center for k in names])
-    var = {k: s[k].m2 / (n - 1) for k in names}
+    means = np.array([s[k].mean().value for k in names])
+    var = {k: s[k].var().value for k in names}
     cov = np.empty((len(names), len(names)))
     for i, a in enumerate(names):
         for j, b in enumerate(names):
@@ -593,22 +652,31 @@ def _covariances(s: dict[str, MomentSummary], names: tuple[str, ...]) -> tuple[n
                 cov[i, j] = var[a]
             else:
                 key = f"{a}+{b}" if f"{a}+{b}" in s else f"{b}+{a}"
-                cov[i, j] = 0.5 * (s[key].m2 / (n - 1) - var[a] - var[b])
+                cov[i, j] = 0.5 * (s[key].var().value - var[a] - var[b])
     return means, cov, n
 
 
-def _delta(value: float, grad: np.ndarray, cov: np.ndarray, n: int) -> Estimate:
-    """A smooth function of sample means with its delta-method standard error sqrt(grad' cov grad / n)."""
+def _delta(value: float, grad: np.ndarray, cov: np.ndarray, n: int, s: dict[str, MomentSummary] | None = None,
+           names: tuple[str, ...] = ()) -> Estimate:
+    """A smooth function of sample means with its delta-method standard error sqrt(grad' cov grad / n), judged
+    unreliable when any of the means it is made of is (their empirical tail verdicts)."""
     if not (np.all(np.isfinite(cov)) and np.all(np.isfinite(grad)) and math.isfinite(value)):
-        return Estimate(math.nan, math.nan)
-    return Estimate(float(value), math.sqrt(max(float(grad @ cov @ grad), 0.0) / n))
+        return Estimate(math.nan, math.nan, False, "the moments behind this ratio are not finite in float64 here")
+    out = Estimate(float(value), math.sqrt(max(float(grad @ cov @ grad), 0.0) / n))
+    verdicts = [s[k].mean() for k in names] if s is not None else []
+    bad = [e for e in verdicts if e.reliable is False]
+    if bad:
+        return out.judged(False, "a moment behind this ratio is heavy-tailed at these chains: " + bad[0].reason)
+    if verdicts and all(e.reliable for e in verdicts):
+        return out.judged(True, "the moments behind this ratio pass their tail checks (delta method)")
+    return out
 
 
 def _kurtosis(s: dict[str, MomentSummary]) -> Estimate:
     r"""Excess kurtosis of :math:`X^g`, :math:`K = m_4/m_2^2 - 3` from the Rao-Blackwellized :math:`c_2, c_4`."""
     (m2, m4), cov, n = _covariances(s, ("c2", "c4"))
     grad = np.array([-2.0 * m4 / m2**3, 1.0 / m2**2])
-    return _delta(m4 / m2**2 - 3.0, grad, cov, n)
+    return _delta(m4 / m2**2 - 3.0, grad, cov, n, s, ("c2", "c4"))
 
 
 def _vg_ratio(s: dict[str, MomentSummary]) -> Estimate:
@@ -618,13 +686,13 @@ def _vg_ratio(s: dict[str, MomentSummary]) -> Estimate:
     k4 = m4 - 3.0 * m2 * m2
     k6 = m6 - 15.0 * m4 * m2 + 30.0 * m2**3
     if k4 == 0:
-        return Estimate(math.nan, math.nan)
+        return Estimate(math.nan, math.nan, False, "kappa_4 = 0: X^g is normal and the ratio is undefined")
     grad = np.array([
         ((-15.0 * m4 + 90.0 * m2 * m2) * m2 + k6) / k4**2 + 12.0 * k6 * m2 * m2 / k4**3,
         -15.0 * m2 * m2 / k4**2 - 2.0 * k6 * m2 / k4**3,
         m2 / k4**2,
     ])
-    return _delta(k6 * m2 / k4**2, grad, cov, n)
+    return _delta(k6 * m2 / k4**2, grad, cov, n, s, ("c2", "c4", "c6"))
 
 
 def _mean_or_nan(s: MomentSummary) -> Estimate:
@@ -792,11 +860,21 @@ def simulate(
             f"trajectories=True needs chains * (generations + 1) <= {TRAJECTORY_LIMIT} "
             f"(got {chains_i} * {len(sizes_t) + 1} = {chains_i * (len(sizes_t) + 1)})"
         )
+    job = _JOBS[sampler, scheme]
+    if job is _brute_chunk:  # memory before any allocation: one block of points, and numpy's temporaries
+        big = max(sizes_t)
+        check_memory(3 * 8.0 * max(big, min(_BRUTE_BLOCK, chunk * big)),
+                     f"the brute sampler's sample of {big:,} points", workers=min(workers, -(-chains_i // chunk)))
+    elif job is _pool_chunk:
+        total = sum(sizes_t)
+        check_memory(3 * 8.0 * max(total, min(_POOL_FLOATS, chunk * total)),
+                     f"the point-keeping sampler's pool of {total:,} points per chain",
+                     workers=min(workers, -(-chains_i // chunk)))
     root = as_seed_sequence(seed)
     params = _Params(tuple(sizes_t), sampler, estimator, sigma_f, mu_f, record == "all", bool(trajectories), scheme,
                      real, eps_f)
     part: _Partial = run_chunks(
-        _JOBS[sampler, scheme], params, chains_i, chunk, root, executor=executor, workers=workers, progress=progress
+        job, params, chains_i, chunk, root, executor=executor, workers=workers, progress=progress
     )
     gens = range(1, len(sizes_t) + 1) if record == "all" else (len(sizes_t),)
     paths = None

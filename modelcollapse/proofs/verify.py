@@ -109,6 +109,13 @@ class MCCheck:
     """Size of the next-order term at these sizes: what the check must be able to see."""
     powered: bool
     ok: bool
+    reliable: bool = True
+    """Whether the standard error can be trusted at these chains (the estimate's tail diagnostic, exact where
+    the model declares its relative second moment): an unreliable check is not evidence."""
+    reliability: str = ""
+    """Why (un)reliable."""
+    seed_text: str = ""
+    """``seed`` as a comma-separated decimal string (exact in every JSON parser)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +201,7 @@ class Report:
             {
                 "scale": self.scale,
                 "seed": self.seed,
+                "seed_text": str(self.seed),
                 "alpha": self.alpha,
                 "power": self.power,
                 "checks": self.checks,
@@ -294,6 +302,8 @@ def _next_term(claim: Claim, params: Mapping[str, Any]) -> float:
     """
     if claim.mc_target is not None:
         return float(claim.mc_target(params))
+    if not claim.exact:
+        raise ValueError(f"claim {claim.id} is a series without an exact form: it must declare its mc_target")
     if claim.series_order is None:
         raise ValueError(f"claim {claim.id} has neither a series nor an mc_target: its check has no power target")
     k = claim.series_order
@@ -328,8 +338,9 @@ class _Task:
 
 
 def _simulate(model: str, params: Mapping[str, Any], chains, seed, workers, executor) -> dict:
-    res = get_model(model).run_simulation(params, chains, seed=seed, workers=workers, executor=executor)
-    return res.estimates()
+    spec = get_model(model)
+    res = spec.run_simulation(params, chains, seed=seed, workers=workers, executor=executor)
+    return spec.estimates(params, res)
 
 
 def _entropy(seed: np.random.SeedSequence) -> list[int]:
@@ -389,6 +400,9 @@ def _run_mc(
                 target=t.target,
                 powered=bool(test.powered),
                 ok=test.agrees,
+                reliable=bool(e.reliable is not False),
+                reliability=e.reason,
+                seed_text=",".join(map(str, _entropy(main_seed))),
             )
             zp = None
             if t.published_value is not None and e.stderr > 0:
@@ -490,7 +504,9 @@ def verify(
     """
     scale_obj = SCALES[check_choice("scale", scale, tuple(SCALES))]
     seed = check_integer("seed", seed, minimum=0)
-    workers = check_integer("workers", workers, minimum=1)
+    from ..numeric.executors import check_workers
+
+    workers = check_workers(workers)
     from .._validation import ParameterError
 
     for name, value in (("alpha", alpha), ("power", power)):
@@ -530,7 +546,7 @@ def verify(
             if id(s) not in checked:
                 checked[id(s)] = s.check(seed=seed + n, exact=scale_obj.exact_steps and s.exact, points=scale_obj.step_points)
         step_results[c.id] = tuple(checked[id(s)] for s in c.steps)
-        if c.series_order is not None:
+        if c.series_order is not None and c.exact:  # a series-only claim has no exact form to check against
             series_results[c.id] = check_series(c, c.series_order, scale_obj.series_exponents)
         done += 1
 
@@ -553,8 +569,11 @@ def verify(
         series_ok = c.id not in series_results or series_results[c.id].ok
         ok = steps_ok and series_ok and check.ok
         underpowered = not check.powered
+        unreliable = not check.reliable
         if not ok:
             status = "fails"
+        elif unreliable:
+            status = "unreliable"  # the standard error cannot be trusted: the check is no evidence either way
         elif underpowered:
             status = "underpowered"
         else:
@@ -568,6 +587,7 @@ def verify(
             ev_check, zp = mc[(c.id, _key(ev_params))]
             ok = ok and ev_check.ok
             underpowered = underpowered or not ev_check.powered
+            unreliable = unreliable or not ev_check.reliable
             if c.published.series is None:
                 verdict, points = _value_verdict(c)
                 difference: dict[str, str] = {}
@@ -620,11 +640,13 @@ def verify(
             )
             if not ok:
                 status = "fails"
+            elif unreliable:
+                status = "unreliable"
             elif underpowered:
                 status = "underpowered"
             else:
                 status = verdict
-        passed = ok and (not underpowered or scale_obj.name == "smoke")
+        passed = ok and ((not underpowered and not unreliable) or scale_obj.name == "smoke")
         results.append(
             ClaimResult(
                 claim_id=c.id,
