@@ -339,8 +339,8 @@ def test_kurtosis_and_cumulant_ratio_of_x(mc_check, mc_seed, mc_chains):
     est = N.simulate(sizes, mc_chains(3_000_000), seed=s1, record="all")
     for g in (1, 3):
         k = float(G.evaluate("kurtosis_x", sizes[:g]))
-        mc_check(f"kurtosis of X^{g}", est.estimates(g)["kurtosis_x"], k,
-                 target=abs(k - float(G.series("kurtosis_x", 1).evaluate(sizes[:g]))))
+        # powered against a 5% error of the kurtosis (the first-order series is off by 2-5% here)
+        mc_check(f"kurtosis of X^{g}", est.estimates(g)["kurtosis_x"], k, target=0.05 * k)
     r1 = N.simulate((3,), mc_chains(1_000_000), seed=s2).estimates()["vg_ratio_x"]
     exact = float(G.evaluate("vg_ratio_x", (3,)))
     mc_check("vg ratio of X^1", r1, exact, target=exact - 10 / 3)
