@@ -105,8 +105,12 @@ def min_size(estimator: str) -> int:
     return 2 if check_estimator(estimator) == "unbiased" else 1
 
 
-def check_sizes(sizes: object, estimator: str = "unbiased") -> tuple[int, ...]:
+def check_sizes(sizes: object, estimator: str = "unbiased", *, infinite: bool = False) -> tuple[int, ...]:
     """Validate a schedule of sample sizes ``M_0, ..., M_{g-1}`` and return it as a tuple of ints.
+
+    A :class:`Sizes` (a named finite schedule) is returned as a :class:`Sizes`.  An infinite
+    :class:`Schedule` (``xinf``) is accepted only with ``infinite=True`` (theory of the limit
+    g -> infinity), and returned as it is once its first size passes the estimator's minimum.
 
     >>> check_sizes([10, 30, 7])
     (10, 30, 7)
@@ -116,6 +120,19 @@ def check_sizes(sizes: object, estimator: str = "unbiased") -> tuple[int, ...]:
     modelcollapse._validation.ParameterError: sizes[1] must be an integer >= 2 for the unbiased estimator (got 1)
     """
     estimator = check_estimator(estimator)
+    if isinstance(sizes, Schedule):
+        if not sizes.infinite:
+            sizes = Sizes(sizes.sizes(), sizes)
+        elif not infinite:
+            raise ParameterError(f"sizes must be a finite schedule here (got {sizes.text}: xinf, the limit g -> "
+                                 f"infinity, is for theory only; give a number of generations, e.g. "
+                                 f"{sizes.text[:-4]}x100)")
+        else:
+            lo = min_size(estimator)
+            if sizes.size(0) < lo:
+                raise ParameterError(f"sizes[0] must be an integer >= {lo} for the {estimator} estimator "
+                                     f"(got {sizes.size(0)} from {sizes.text})")
+            return sizes  # type: ignore[return-value]
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
         raise ParameterError(f"sizes must be a sequence of integers (got {_describe(sizes)})")
     out = []
@@ -136,11 +153,14 @@ def check_sizes(sizes: object, estimator: str = "unbiased") -> tuple[int, ...]:
             raise ParameterError(f"sizes must hold at most {MAX_GENERATIONS} generations (got more)")
     if not out:
         raise ParameterError("sizes must hold at least one sample size (got an empty schedule)")
+    if isinstance(sizes, Sizes):
+        return Sizes(out, sizes.schedule)
     return tuple(out)
 
 
-def parse_sizes(text: str) -> tuple[int, ...]:
-    """Parse the command-line schedule syntax: ``10,30,7`` or ``20x50`` (fifty fits of size 20), mixed freely.
+def parse_sizes(text: str) -> tuple[int, ...] | Schedule:
+    """Parse the command-line schedule syntax: ``10,30,7`` or ``20x50`` (fifty fits of size 20), mixed freely;
+    or a named schedule (:func:`parse_schedule`), ``power:10,2x50`` or ``geometric:10,1.5xinf``.
 
     Only the syntax is checked here; the domain (``M >= 2``) is checked by :func:`check_sizes`.
 
@@ -156,6 +176,8 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     text = str(text)
     if text.startswith("@"):
         return read_sizes_file(text[1:])
+    if ":" in text:
+        return parse_schedule(text)
     items = [t.strip() for t in text.split(",")]
     if not any(items):
         raise ParameterError(f"sizes must hold at least one sample size (got {text!r})")
@@ -179,6 +201,255 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Named schedules: power:A,P  linear:A,B  geometric:A,R  powerlog:A,P,Q, followed by xG or xinf
+
+MAX_SIZE = 2**53
+"""Largest sample size a finite schedule may hold: every size is then exact in float64 (numeric layer)."""
+
+SCHEDULES = {
+    "power": (("A", "P"), "M_i = ceil(A (i+1)^P)"),
+    "linear": (("A", "B"), "M_i = A + B i"),
+    "geometric": (("A", "R"), "M_i = ceil(A R^i)"),
+    "powerlog": (("A", "P", "Q"), "M_i = ceil(A (i+1)^P log(i+2)^Q)"),
+}
+"""The named schedules: their arguments and sizes, :math:`i = 0, 1, \dots`."""
+
+_SCHEDULE_SYNTAX = "power:A,P | linear:A,B | geometric:A,R | powerlog:A,P,Q followed by xG or xinf (e.g. power:10,2x50)"
+
+
+class Schedule:
+    r"""A named schedule of sample sizes, finite (``xG``: :math:`M_0..M_{G-1}`) or infinite (``xinf``).
+
+    Arguments are exact rationals (read from their decimal text); sizes are exact integers computed with
+    exact or 60-digit decimal arithmetic, so ``ceil`` is never off by one from float rounding.
+
+    >>> s = parse_schedule("power:10,2x4").schedule
+    >>> s, s.size(3), s.infinite
+    (Schedule('power:10,2x4'), 160, False)
+    >>> parse_schedule("geometric:2,1.5xinf").sizes(5)
+    (2, 3, 5, 7, 11)
+    """
+
+    __slots__ = ("name", "args", "generations", "_tokens")
+
+    def __init__(self, name: str, args: Sequence[object], generations: int | None, tokens: Sequence[str] | None = None):
+        from fractions import Fraction
+
+        self.name = name
+        self.args = tuple(Fraction(str(a)) for a in args)
+        self.generations = generations
+        self._tokens = tuple(tokens) if tokens is not None else tuple(_fraction_text(a) for a in self.args)
+
+    # -- identity --------------------------------------------------------------------------------------------
+    @property
+    def infinite(self) -> bool:
+        """Whether the schedule runs for ever (``xinf``: theory takes the limit :math:`g \to \infty`)."""
+        return self.generations is None
+
+    @property
+    def text(self) -> str:
+        """The schedule as the command line writes it: ``power:10,2x50``."""
+        count = "inf" if self.generations is None else str(self.generations)
+        return f"{self.name}:{','.join(self._tokens)}x{count}"
+
+    def __repr__(self) -> str:
+        return f"Schedule({self.text!r})"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Schedule) and (self.name, self.args, self.generations) == (
+            other.name, other.args, other.generations)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.args, self.generations))
+
+    def __reduce__(self):
+        return (Schedule, (self.name, tuple(str(a) for a in self.args), self.generations, self._tokens))
+
+    def extended(self) -> Schedule:
+        """The same schedule for ever (``xinf``)."""
+        return Schedule(self.name, self.args, None, self._tokens)
+
+    def to_json(self) -> dict[str, object]:
+        """``{"name", "args": {A: ..}, "generations": G or "inf", "text"}``."""
+        names = SCHEDULES[self.name][0]
+        args = {n: (int(a) if a.denominator == 1 else float(a)) for n, a in zip(names, self.args, strict=True)}
+        return {"name": self.name, "args": args, "generations": "inf" if self.infinite else self.generations,
+                "text": self.text}
+
+    # -- sizes -----------------------------------------------------------------------------------------------
+    @property
+    def increasing(self) -> bool:
+        """Whether the sizes never decrease (every schedule but ``linear`` with B < 0 and ``geometric`` with R < 1)."""
+        if self.name == "linear":
+            return self.args[1] >= 0
+        if self.name == "geometric":
+            return self.args[1] >= 1
+        return True
+
+    def size(self, i: int) -> int:
+        """:math:`M_i` (exact integer; any ``i >= 0``, beyond :attr:`generations` for the extension)."""
+        import decimal
+        import math
+
+        A = self.args[0]
+        if self.name == "linear":
+            return int(A + self.args[1] * i)
+        if self.name == "power" and self.args[1].denominator == 1:
+            return math.ceil(A * (i + 1) ** int(self.args[1]))
+        if self.name == "geometric" and self.args[1].denominator == 1:
+            return math.ceil(A * int(self.args[1]) ** i)
+        with decimal.localcontext() as ctx:
+            ctx.prec = 60
+            dec = lambda f: decimal.Decimal(f.numerator) / decimal.Decimal(f.denominator)  # noqa: E731
+            if self.name == "power":
+                value = dec(A) * decimal.Decimal(i + 1) ** dec(self.args[1])
+            elif self.name == "geometric":
+                value = dec(A) * dec(self.args[1]) ** i
+            else:  # powerlog
+                value = dec(A) * decimal.Decimal(i + 1) ** dec(self.args[1]) * decimal.Decimal(i + 2).ln() ** dec(self.args[2])
+            return int(value.to_integral_value(rounding=decimal.ROUND_CEILING))
+
+    def sizes(self, count: int | None = None, start: int = 0) -> tuple[int, ...]:
+        """The sizes ``M_start .. M_{count-1}`` (default: all :attr:`generations` of a finite schedule); exact
+        integer arithmetic where the arguments allow it (fast), 60-digit decimals otherwise."""
+        if count is None:
+            if self.generations is None:
+                raise ParameterError(f"sizes: the schedule {self.text} is infinite; give its first sizes a count")
+            count = self.generations
+        A = self.args[0]
+        p, q = A.numerator, A.denominator
+        if self.name == "power" and self.args[1].denominator == 1:
+            e = int(self.args[1])
+            return tuple(-((-p * (i + 1) ** e) // q) for i in range(start, count))
+        if self.name == "linear":
+            return tuple(int(A + self.args[1] * i) for i in range(start, count))
+        return tuple(self._fast_size(i) for i in range(start, count))
+
+    def _fast_size(self, i: int) -> int:
+        """:meth:`size` through floats where the float's error bound cannot move the ceiling, else exactly."""
+        import math
+
+        if self.name in ("power", "geometric"):
+            b = float(self.args[1])
+            try:
+                x = float(self.args[0]) * ((i + 1) ** b if self.name == "power" else b**i)
+            except OverflowError:
+                x = math.inf
+            if x < 2.0**50:
+                grow = b * math.log(i + 1) if self.name == "power" else i + 1.0
+                tol = 64 * 2.0**-52 * x * (1 + grow)
+                lo = math.floor(x)
+                if x - lo > tol and lo + 1 - x > tol:
+                    return lo + 1
+        return self.size(i)
+
+
+def _fraction_text(f: object) -> str:
+    from fractions import Fraction
+
+    f = Fraction(str(f))
+    return str(f.numerator) if f.denominator == 1 else repr(float(f))
+
+
+class Sizes(tuple):
+    """A finite schedule's sizes (a tuple of ints) that remembers the named schedule it came from.
+
+    >>> s = parse_sizes("linear:10,5x3")
+    >>> s, str(s), s.schedule.text
+    ((10, 15, 20), 'linear:10,5x3', 'linear:10,5x3')
+    """
+
+    schedule: Schedule
+
+    def __new__(cls, values: Iterable[int], schedule: Schedule) -> Sizes:
+        out = super().__new__(cls, values)
+        out.schedule = schedule
+        return out
+
+    def __getnewargs__(self) -> tuple[tuple[int, ...], Schedule]:  # type: ignore[override]
+        return tuple(self), self.schedule
+
+    def __str__(self) -> str:
+        return self.schedule.text
+
+
+def parse_schedule(text: str) -> Sizes | Schedule:
+    """A named schedule ``NAME:ARGSxG`` (its sizes, a :class:`Sizes`) or ``NAME:ARGSxinf`` (a :class:`Schedule`).
+
+    Constraints: ``A >= 2`` (so that ``M_0 >= 2``), ``P > 0``, ``R > 0``, ``Q > 0``; ``linear`` takes integers;
+    every size of a finite schedule must lie in ``1..2^53``; ``xinf`` needs a nondecreasing schedule.
+
+    >>> parse_schedule("power:2,1.5x4")
+    (2, 6, 11, 16)
+    >>> parse_schedule("geometric:2,10x400")
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: sizes must be at most 2^53 = 9007199254740992 (exact in float64) (got M_16 = 20000000000000000 from geometric:2,10x400)
+    >>> parse_schedule("power:10,0x5")
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: sizes: P of power:A,P must be a number > 0 (got 0 in 'power:10,0x5')
+    """
+    from fractions import Fraction
+
+    raw = str(text).strip()
+    name, _, rest = raw.partition(":")
+    name = name.strip()
+    if name not in SCHEDULES:
+        raise ParameterError(f"sizes must be a list of sizes, SIZExCOUNT, or a schedule {_SCHEDULE_SYNTAX} "
+                             f"(got the unknown schedule {name!r} in {raw!r})")
+    body, sep, count = rest.rpartition("x")
+    names, _formula = SCHEDULES[name]
+    tokens = [t.strip() for t in body.split(",")] if sep else []
+    if not sep or len(tokens) != len(names):
+        raise ParameterError(f"sizes: schedule {name} must be written {name}:{','.join(names)} followed by xG or "
+                             f"xinf (got {raw!r})")
+    values = []
+    for arg, token in zip(names, tokens, strict=True):
+        try:
+            value = Fraction(token)
+        except (ValueError, ZeroDivisionError):
+            raise ParameterError(f"sizes: {arg} of {name}:{','.join(names)} must be a number (got {token!r} in {raw!r})") from None
+        values.append(value)
+    A = values[0]
+    bounds = {"P": "a number > 0", "R": "a number > 0", "Q": "a number > 0"}
+    if name == "linear":
+        for arg, value, token in zip(names, values, tokens, strict=True):
+            if value.denominator != 1:
+                raise ParameterError(f"sizes: {arg} of linear:A,B must be an integer (got {token!r} in {raw!r})")
+    if A < 2:
+        raise ParameterError(f"sizes: A of {name}:{','.join(names)} must be a number >= 2 (got {tokens[0]} in {raw!r})")
+    for arg, value, token in zip(names[1:], values[1:], tokens[1:], strict=True):
+        if arg in bounds and value <= 0:
+            raise ParameterError(f"sizes: {arg} of {name}:{','.join(names)} must be {bounds[arg]} (got {token} in {raw!r})")
+    count = count.strip()
+    if count == "inf":
+        schedule = Schedule(name, values, None, tokens)
+        if not schedule.increasing:
+            raise ParameterError(f"sizes: xinf needs a nondecreasing schedule (got {raw!r}, whose sizes fall to 1; "
+                                 "give a number of generations xG)")
+        return schedule
+    try:
+        generations = int(count)
+    except ValueError:
+        raise ParameterError(f"sizes: a schedule ends in xG (G generations) or xinf (got 'x{count}' in {raw!r})") from None
+    if not 1 <= generations <= MAX_GENERATIONS:
+        raise ParameterError(f"sizes: the generations G of {raw!r} must be an integer between 1 and {MAX_GENERATIONS} "
+                             f"(got {generations})")
+    schedule = Schedule(name, values, generations, tokens)
+    out = []
+    for i in range(generations):
+        m = schedule.size(i)
+        if m > MAX_SIZE:
+            raise ParameterError(f"sizes must be at most 2^53 = {MAX_SIZE} (exact in float64) (got M_{i} = {m} from {raw})")
+        if m < 1:
+            raise ParameterError(f"sizes must be integers >= 1 (got M_{i} = {m} from {raw})")
+        out.append(m)
+    return Sizes(out, schedule)
 def ascii_int(text: str) -> int:
     """``int(text)`` for plain ASCII decimal digits with an optional sign only: Python's ``int`` also takes
     ``1_0`` and non-ASCII digits (``'\u0661\u0660'``), which no size or count on a command line means.

@@ -66,6 +66,21 @@ def _is_finite(value: Any) -> bool:
     return bool(mpmath.isfinite(mpmath.mpf(value)))
 
 
+def _plain(obj: Any, digits: int) -> Any:
+    """Model-specific JSON additions made JSON-safe: every non-integer number (mpmath or float) through
+    :func:`json_number`; mappings and sequences recursively; everything else as it is."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v, digits) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v, digits) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, (int, str)):
+        return obj
+    try:
+        return json_number(obj, digits)
+    except (TypeError, ValueError):
+        return str(obj)
+
+
 def _fmt(value: Any, digits: int) -> str:
     import mpmath
 
@@ -101,7 +116,9 @@ def float_arg(name: str, text: Any) -> float:
 
 
 def _show(value: Any) -> str:
-    """A parameter value for a one-line header: schedules as ``20x50`` when constant."""
+    """A parameter value for a one-line header: schedules as ``20x50`` when constant, named ones by name."""
+    if getattr(value, "schedule", None) is not None or hasattr(value, "infinite"):
+        return str(value)  # a named schedule (power:10,2x50, geometric:2,1.5xinf)
     if isinstance(value, tuple):
         if len(value) > 3 and len(set(value)) == 1:
             return f"{value[0]}x{len(value)}"
@@ -229,7 +246,7 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
             "absolute": {q: json_number(v, digits) for q, v in result.absolute.items()},
             "no_exact": dict(result.no_exact),
             **({"no_series": dict(result.no_series)} if result.no_series else {}),
-            **result.extra,
+            **_plain(result.extra, digits),
         }
         if latex is not None:
             obj["latex"] = latex

@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._validation import ParameterError, ascii_float, ascii_int, check_choice, check_integer, parse_sizes
+from ._validation import ParameterError, Schedule, Sizes, ascii_float, ascii_int, check_choice, check_integer, parse_sizes
 
 __all__ = [
     "REQUIRED",
@@ -110,6 +110,9 @@ class Parameter:
         ``minimum`` is exclusive (``sigma > 0``).
     grid : bool
         Whether a sweep may use it as an axis.
+    infinite : bool
+        ``kind="sizes"``: the model's theory takes an infinite schedule (``power:10,2xinf``, a
+        :class:`~modelcollapse._validation.Schedule`), the limit g -> infinity; other models refuse it.
     """
 
     name: str
@@ -122,6 +125,7 @@ class Parameter:
     maximum: float | None = None
     strict: bool = False
     grid: bool = True
+    infinite: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -223,12 +227,20 @@ class Parameter:
                 raise ParameterError(f"{name} must be {self.constraint()} (got {value!r})")
             return tuple(self._check_real(f"{name}[{i}]", v, entry=True) for i, v in enumerate(value))
         # sizes: integers within the bounds; the model's validate() applies estimator-dependent minima
+        if isinstance(value, Schedule):
+            if value.infinite and not self.infinite:
+                raise ParameterError(f"{name} must be a finite schedule for this model (got {value.text}: xinf, the "
+                                     "limit g -> infinity, needs a model whose theory takes it; give xG)")
+            if value.infinite:
+                return value
+            value = Sizes(value.sizes(), value)
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
             raise ParameterError(f"{name} must be {self.constraint()} (got {value!r})")
         if not value:
             raise ParameterError(f"{name} must hold at least one sample size (got an empty schedule)")
         lo = None if self.minimum is None else int(self.minimum)
-        return tuple(check_integer(f"{name}[{i}]", m, minimum=lo) for i, m in enumerate(value))
+        out = tuple(check_integer(f"{name}[{i}]", m, minimum=lo) for i, m in enumerate(value))
+        return Sizes(out, value.schedule) if isinstance(value, Sizes) else out
 
     def _check_real(self, name: str, value: Any, entry: bool = False) -> float:
         if isinstance(value, bool):
@@ -247,7 +259,9 @@ class Parameter:
         return out
 
     def to_json(self, value: Any) -> Any:
-        """The value as it is echoed in JSON output."""
+        """The value as it is echoed in JSON output (an infinite schedule: ``None``, see :meth:`Model.params_json`)."""
+        if isinstance(value, Schedule):
+            return None
         if isinstance(value, tuple):
             return list(value)
         return value
@@ -323,7 +337,13 @@ class Figure:
       decreasingly; ``[reference]``: 1 x K), log-log over rank: a few chains, their mean, the reference;
     * ``"compare"``: ``quantities = (quantity,)`` and ``vary = (parameter, values)``: the exact curve and
       the Monte Carlo estimate +- 2 s.e. of one quantity for each value of one parameter (the others as
-      given), in one panel.
+      given), in one panel;
+    * ``"density"``: ``source`` (``"module:function"``) is called as ``source(params, chains=, seed=)`` and
+      returns ``{"x": grid, "curves": {label: values}, "samples": {label: draws}, "xlabel", "ylabel"}``: the
+      curves as lines, the samples as normalised histograms (a law against its Monte Carlo draws).
+
+    ``params`` holds parameter values the figure uses where the given ones are unset (``None``), e.g. a
+    threshold a ``compare`` figure needs.
 
     ``title`` is the figure's caption text (written beside the file, drawn only on request); ``log``: a
     logarithmic value axis (``True``), a linear one (``False``), or decided from the data (``None``: log
@@ -339,19 +359,25 @@ class Figure:
     ylabel: str = ""
     vary: tuple[Any, ...] = ()
     """``"compare"`` figures: ``(parameter name, (value, ...))``."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """Parameter values used where the given ones are ``None`` (``compare`` and ``density`` figures)."""
+    source: str = ""
+    """``"density"`` figures: ``"module:function"`` giving the panel's data (see the class docstring)."""
 
 
 @dataclass(frozen=True)
 class TheoryResult:
     """What a model's theory gives at one generation.
 
+    ``generation`` is the number of fits, or the string ``"inf"`` for the limit g -> infinity (an
+    infinite schedule, ``xinf``).
     ``exact`` and ``series`` map every quantity with a theory form to an mpmath number, or ``None`` where
     the parameter setting has none (the reason is in ``no_exact`` / ``no_series``).  Values are in the
     quantities' units; ``absolute`` holds the exact values in the units of the given parameters
     (e.g. multiplied by ``sigma**2``).  ``extra`` holds model-specific JSON additions.
     """
 
-    generation: int
+    generation: int | str
     exact: dict[str, Any]
     series: dict[str, Any] = field(default_factory=dict)
     order: int | None = None
@@ -457,8 +483,19 @@ class Model:
         return dict(validate(out)) if validate is not None else out
 
     def params_json(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Parameter values as echoed in JSON (declaration order)."""
-        return {p.name: p.to_json(params[p.name]) for p in self.parameters if p.name in params}
+        """Parameter values as echoed in JSON (declaration order).  A named schedule (``power:10,2x50``, or
+        ``...xinf`` with no finite list of sizes) is also echoed as ``"schedule"`` (``"<name>_schedule"`` for a
+        sizes parameter not called ``sizes``): its name, arguments, generations and text."""
+        out: dict[str, Any] = {}
+        for p in self.parameters:
+            if p.name not in params:
+                continue
+            value = params[p.name]
+            out[p.name] = p.to_json(value)
+            schedule = value if isinstance(value, Schedule) else getattr(value, "schedule", None)
+            if p.kind == "sizes" and isinstance(schedule, Schedule):
+                out["schedule" if p.name == "sizes" else f"{p.name}_schedule"] = schedule.to_json()
+        return out
 
     # -- the layers --------------------------------------------------------------------------------------------
     def run_theory(self, params: Mapping[str, Any], *, order: int = 2, digits: int = 17, record: str = "final") -> Any:

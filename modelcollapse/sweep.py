@@ -263,7 +263,9 @@ def cells(axes: Sequence[tuple[str, Sequence[Any]]]) -> tuple[Cell, ...]:
 
 
 def value_text(value: Any) -> str:
-    """A parameter value as stored in the table: schedules compact (``10x5``), lists comma-joined."""
+    """A parameter value as stored in the table: schedules compact (``10x5``, ``power:10,2x5``), lists comma-joined."""
+    if getattr(value, "schedule", None) is not None or hasattr(value, "infinite"):
+        return str(value)  # a named schedule: its text
     if isinstance(value, (tuple, list)):
         if len(value) > 1 and len(set(value)) == 1:
             return f"{value_text(value[0])}x{len(value)}"

@@ -12,7 +12,8 @@ import pytest
 from modelcollapse.cli import main
 from modelcollapse.symbolic import gaussian1d as G
 
-KEYS = {"var_x", "var_mu", "mean_sigma", "mean_sigma2", "mean_sigma4", "mean_log_sigma2", "var_log_sigma2", "mean_w2sq", "var_w2sq"}
+KEYS = {"var_x", "var_mu", "mean_sigma", "mean_sigma2", "mean_sigma4", "mean_log_sigma2", "var_log_sigma2", "mean_w2sq", "var_w2sq",
+        "kurtosis_x", "vg_ratio_x"}
 
 
 def run(capsys, *argv):

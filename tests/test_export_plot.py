@@ -16,7 +16,7 @@ from modelcollapse.symbolic import gaussian1d as G  # noqa: E402
 
 PDFFONTS = shutil.which("pdffonts")
 
-NAMES = ("var_x", "w2", "log_sigma2", "trajectories")
+NAMES = ("var_x", "w2", "log_sigma2", "trajectories", "collapse_probability", "w2_schedules", "x_density")
 
 
 def test_plot_writes_the_figures(tmp_path, capsys):

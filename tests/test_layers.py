@@ -17,7 +17,7 @@ def _modules_after(import_line: str) -> set[str]:
 @pytest.mark.parametrize(
     "module",
     ["modelcollapse.symbolic", "modelcollapse.symbolic.gaussian1d", "modelcollapse.symbolic.recursion", "modelcollapse.symbolic.series",
-     "modelcollapse.symbolic.ngram"],
+     "modelcollapse.symbolic.ngram", "modelcollapse.symbolic.loggamma", "modelcollapse.symbolic.schedules"],
 )
 def test_symbolic_imports_no_numeric_layer(module):
     loaded = _modules_after(f"import {module}")

@@ -40,7 +40,7 @@ def test_every_scheme_records_every_generation_and_trajectories() -> None:
         res = simulate(SIZES, 500, seed=1, scheme=scheme, real=real, record="all", trajectories=True)
         assert res.generations == (1, 2, 3, 4)
         assert res.paths()["sigma"].shape == (500, 5)
-        assert set(res.estimates(2)) == set(KEYS) | {"var_log_sigma2"}
+        assert set(res.estimates(2)) == set(KEYS) | {"var_log_sigma2", "kurtosis_x", "vg_ratio_x"}
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,13 @@ import sympy as sp
 
 from modelcollapse._validation import ParameterError
 from modelcollapse.proofs import verify as V
+from modelcollapse.proofs.gaussian1d import claim_id
 from modelcollapse.proofs.registry import claim_ids, get_claim, registry
+from modelcollapse.symbolic.gaussian1d import QUANTITIES
 from modelcollapse.symbolic.series import QuasiSymmetricSeries
 
-REGIMES = ("-accumulate", "-mix")
-DERIVED = [cid for cid in claim_ids() if cid.startswith("gaussian1d-") and not any(r in cid for r in REGIMES)]
-"""The replace claims (closed forms for every g, series); the data regimes are tested in test_gaussian1d_regimes."""
+DERIVED = [claim_id(q, est) for est in ("unbiased", "mle") for q in QUANTITIES]
+"""The moment claims (one per quantity and estimator); the collapse claims are tested in test_collapse."""
 
 
 def test_registry_has_every_quantity_both_estimators_and_the_published_claims():

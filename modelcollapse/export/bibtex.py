@@ -47,6 +47,16 @@ ENTRIES: dict[str, tuple[str, dict[str, str]]] = {
         "month": "jul",
         "doi": "10.1038/s41586-024-07566-y",
     }),
+    "davies1973": ("article", {
+        "author": "Davies, Robert B.",
+        "title": "Numerical inversion of a characteristic function",
+        "journal": "Biometrika",
+        "volume": "60",
+        "number": "2",
+        "pages": "415--417",
+        "year": "1973",
+        "doi": "10.1093/biomet/60.2.415",
+    }),
     "shumailov2023curse": ("misc", {
         "author": "Shumailov, Ilia and Shumaylov, Zakhar and Zhao, Yiren and Gal, Yarin and Papernot, Nicolas and Anderson, Ross",
         "title": "The Curse of Recursion: Training on Generated Data Makes Models Forget",

@@ -124,6 +124,8 @@ def figure_data(
     seed = check_integer("seed", seed, minimum=0)
     order = check_integer("order", order, minimum=1)
     g = spec.generations(params)
+    if not isinstance(g, int):
+        raise ParameterError(f"plot needs a finite number of generations (got {g}); give the schedule as xG")
     gens = np.arange(1, g + 1)
     theory = spec.run_theory(params, order=order, digits=17, record="all")
     keys = spec.quantity_keys
@@ -328,6 +330,12 @@ def _spread(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: fl
     return fig
 
 
+def _value_text(value: Any) -> str:
+    from ..sweep import value_text
+
+    return value_text(value)
+
+
 def _finish(ax: Any, limits: tuple[float, float] | None, ylabel: str, which: str = "major") -> None:
     """The value range, the axis labels, the legend and the grid of a one-panel figure."""
     if limits is not None:
@@ -409,10 +417,11 @@ def _compare(plt: Any, spec: Model, data: dict[Any, FigureData], fig_spec: Figur
         x, est, se = d.generations, d.estimate[q], d.stderr[q]
         lower, upper = est - 2 * se, est + 2 * se
         bands += [np.where(lower > 0, lower, np.nan) if log else lower, upper]
+        shown = _value_text(value)
         ax.fill_between(x, np.where(lower > 0, lower, np.nan) if log else lower, upper, color=color, alpha=0.25,
-                        linewidth=0, label=f"{name} {value}: Monte Carlo $\\pm 2$ s.e.")
+                        linewidth=0, label=f"{name} {shown}: Monte Carlo $\\pm 2$ s.e.")
         if np.isfinite(d.exact[q]).any():
-            ax.plot(x, d.exact[q], color=color, label=f"{name} {value}: exact")
+            ax.plot(x, d.exact[q], color=color, label=f"{name} {shown}: exact")
     _finish(ax, _limits(_finite(exact_all, *bands), log), fig_spec.ylabel or _label(spec, q))
     return fig
 
@@ -427,6 +436,7 @@ _WHAT = {
     "spread": "Exact mean $\\pm$ one exact standard deviation (orange), Monte Carlo mean $\\pm 2$ s.e. and $\\pm$ one s.d.",
     "paths": "Individual chains (grey), their 5--95 % band (green) and the exact mean (black).",
     "compare": "Exact form (lines) and Monte Carlo estimate $\\pm 2$ standard errors (bands) for each value of {vary}.",
+    "density": "Exact densities (lines) and normalised histograms of Monte Carlo draws.",
     "profile": ("Ranked profiles at the last generation over rank: a few chains (grey), the Monte Carlo mean of the "
                 "sorted profiles (blue) and the reference profile (black, dashed)."),
 }
@@ -449,9 +459,9 @@ def caption(spec: Model, data: Any, fig_spec: Figure, notes: Sequence[str] = ())
     title = fig_spec.title.rstrip(".")
     skip: tuple[str, ...] = ()
     vary = ""
-    if isinstance(data, Mapping):
+    if isinstance(data, Mapping) and fig_spec.kind == "compare":
         name = fig_spec.vary[0]
-        skip, vary = (name,), f"{name} ({', '.join(map(str, data))})"
+        skip, vary = (name,), f"{name} ({', '.join(map(_value_text, data))})"
         data = next(iter(data.values()))
     kind = "values-exact" if fig_spec.kind == "values" and not _has_series(data, fig_spec) else fig_spec.kind
     if kind == "values-exact" and not any(np.isfinite(data.exact[q]).any() for q in fig_spec.quantities):
@@ -520,11 +530,53 @@ def figure(
     return fig
 
 
+def _figure_params(fig_spec: Figure, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of one figure: the given ones, with the figure's own ``params`` where those are unset."""
+    return {**params, **{k: v for k, v in fig_spec.params.items() if params.get(k) is None}}
+
+
 def _variants(spec: Model, fig_spec: Figure, data: FigureData) -> dict[Any, FigureData]:
     """A ``compare`` figure's data: one :func:`figure_data` per value of its varied parameter."""
     name, values = fig_spec.vary
-    return {v: figure_data(spec, {**data.params, name: v}, chains=data.chains, seed=data.seed, order=data.order)
+    base = _figure_params(fig_spec, data.params)
+    return {v: figure_data(spec, {**base, name: v}, chains=data.chains, seed=data.seed, order=data.order)
             for v in values}
+
+
+def _density(plt: Any, spec: Model, data: Any, fig_spec: Figure, width: float, ax: Any, notes: _Notes) -> Any:
+    """A law against its Monte Carlo draws: the source's curves as lines, its samples as histograms."""
+    from ..models import _load
+
+    panel = data if isinstance(data, Mapping) and "x" in data else _load(fig_spec.source)(
+        _figure_params(fig_spec, data.params), chains=data.chains, seed=data.seed)
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(width, 0.62 * width if width < 5 else 2.8))
+    x = np.asarray(panel["x"], dtype=float)
+    colors = ("black", "tab:red", "tab:blue", "tab:green", "tab:purple")
+    styles = ("-", "--", ":", "-.", "-")
+    for n, (label, draws) in enumerate((panel.get("samples") or {}).items()):
+        ax.hist(np.asarray(draws, dtype=float), bins=np.linspace(x.min(), x.max(), 81), density=True, histtype="step",
+                color=("tab:gray", "tab:orange", "tab:cyan")[n % 3], linewidth=0.8, label=label)
+    for n, (label, y) in enumerate(panel["curves"].items()):
+        ax.plot(x, np.asarray(y, dtype=float), color=colors[n % len(colors)], linestyle=styles[n % len(styles)],
+                label=label)
+    log = fig_spec.log is not False
+    if log:
+        ax.set_yscale("log")
+        notes.add("a logarithmic density axis, to show the tails")
+        curves = np.concatenate([np.asarray(y, dtype=float) for y in panel["curves"].values()])
+        positive = curves[np.isfinite(curves) & (curves > 0)]
+        if positive.size:  # five decades below the peak: the tails, not the far tails of the reference curves
+            ax.set_ylim(max(positive.min() / 2, positive.max() * 1e-5), positive.max() * 2)
+    ax.set_xlim(x.min(), x.max())
+    ax.set_xlabel(panel.get("xlabel", "x"))
+    ax.set_ylabel(fig_spec.ylabel or panel.get("ylabel", "density"))
+    ax.legend(loc="best", frameon=False)
+    ax.grid(alpha=0.3, which="both" if log else "major")
+    return fig
+
+
+_DRAW["density"] = _density
+
 
 
 def plot_model(

@@ -22,6 +22,7 @@ from modelcollapse.numeric.executors import chunk_seeds as chunk_seeds
 from modelcollapse.numeric.executors import run_chunks as run_chunks
 from modelcollapse.numeric.gaussian1d import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE
 from modelcollapse.numeric.gaussian1d import ESTIMATE_KEYS as ESTIMATE_KEYS
+from modelcollapse.numeric.gaussian1d import MOMENT_KEYS as MOMENT_KEYS
 from modelcollapse.numeric.gaussian1d import SimulationResult as SimulationResult
 from modelcollapse.numeric.gaussian1d import Trajectories as Trajectories
 from modelcollapse.numeric.gaussian1d import simulate as simulate
@@ -38,6 +39,7 @@ from modelcollapse.numeric.stats import z_threshold as z_threshold
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "ESTIMATE_KEYS",
+    "MOMENT_KEYS",
     "STATISTICS",
     "Estimate",
     "MomentSummary",

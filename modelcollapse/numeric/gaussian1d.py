@@ -44,11 +44,14 @@ from modelcollapse.numeric.estimators import (
 from modelcollapse.numeric.executors import as_seed_sequence, check_memory, check_workers, run_chunks
 
 __all__ = [
+    "COLLAPSE_KEYS",
     "DEFAULT_CHUNK_SIZE",
     "ESTIMATE_KEYS",
+    "MOMENT_KEYS",
     "SAMPLERS",
     "SimulationResult",
     "Trajectories",
+    "sample_x",
     "simulate",
 ]
 
@@ -97,6 +100,8 @@ class _Params:
     real: int = 0
     recall: float = 0.0
     fpr: float = 0.0
+    eps: float | None = None
+    r"""Collapse threshold (units of sigma): track :math:`T_\varepsilon = \min\{g : \sigma_g < \varepsilon\sigma\}`."""
 
     @property
     def detector(self) -> bool:
@@ -138,14 +143,16 @@ _RENORM_LO, _RENORM_HI = 2.0**-300, 2.0**300
 
 
 def _summarize_generation(
-    p: _Params, gen: int, m: np.ndarray, v: np.ndarray, ex: np.ndarray | None = None
+    p: _Params, gen: int, m: np.ndarray, v: np.ndarray, ex: np.ndarray | None = None,
+    first_below: np.ndarray | None = None,
 ) -> dict[str, MomentSummary]:
     """Summaries of the per-chain statistics at generation ``gen`` (``m``, ``v`` in units of sigma; the
     variance is ``v * 2**ex`` per chain when the sampler keeps binary exponents ``ex``).
 
     Where every variance is a moderate float the statistics are summarised directly; otherwise (thousands of
     generations: sigma_g^2 ~ 1e-900 in float64 would be 0) ``sigma``, ``sigma2``, ``sigma4`` and ``x`` are
-    summarised from their logarithms (:meth:`MomentSummary.from_log`), exactly at any magnitude.
+    summarised from their logarithms (:meth:`MomentSummary.from_log`), exactly at any magnitude.  With a collapse
+    threshold, ``first_below`` holds :math:`T_\varepsilon` per chain (0 where not yet collapsed).
     """
     collapse = p.collapse_generation
     with np.errstate(all="ignore"):
@@ -180,6 +187,35 @@ def _summarize_generation(
                 f"{name!r} at generation {gen} of {len(p.sizes)} (mu_g left the float64 range); shorten the "
                 "schedule or use larger sample sizes"
             )
+    out.update(_law_summaries(p, m, v, ex, first_below))
+    return out
+
+
+def _law_summaries(p: _Params, m: np.ndarray, v: np.ndarray, ex: np.ndarray | None,
+                   first_below: np.ndarray | None) -> dict[str, MomentSummary]:
+    r"""Summaries behind the law estimates: the Rao-Blackwellized conditional moments of :math:`(X^g-\mu)/\sigma`
+    given the fit, :math:`c_2 = m^2 + v`, :math:`c_4 = m^4 + 6m^2v + 3v^2`, :math:`c_6 = m^6 + 15m^4v + 45m^2v^2 +
+    15v^3`, and their pairwise sums (for the covariances of the delta method); with ``eps``, the indicators of
+    :math:`\sigma_g < \varepsilon\sigma` and :math:`T_\varepsilon \le g`, and :math:`T_\varepsilon` over the collapsed
+    chains.  Heavy-tailed: non-finite summaries give ``nan`` estimates instead of an error.  ``v * 2**ex`` is the
+    variance where the sampler keeps binary exponents."""
+    with np.errstate(all="ignore"):
+        if ex is not None:
+            below_eps = np.log2(v) + ex < 2.0 * math.log2(p.eps) if p.eps is not None else None
+            v = np.ldexp(v, ex)
+        else:
+            below_eps = v < p.eps * p.eps if p.eps is not None else None
+        m2 = m * m
+        c2 = m2 + v
+        c4 = m2 * m2 + 6.0 * m2 * v + 3.0 * v * v
+        c6 = m2 * m2 * m2 + 15.0 * m2 * m2 * v + 45.0 * m2 * v * v + 15.0 * v * v * v
+        out = summarize({"c2": c2, "c4": c4, "c6": c6, "c2+c4": c2 + c4, "c2+c6": c2 + c6, "c4+c6": c4 + c6})
+        if p.eps is not None and first_below is not None:
+            below = below_eps.astype(np.float64)
+            collapsed = first_below > 0
+            out["below"] = MomentSummary.from_array(below)
+            out["collapsed"] = MomentSummary.from_array(collapsed.astype(np.float64))
+            out["time"] = MomentSummary.from_array(first_below[collapsed].astype(np.float64))
     return out
 
 
@@ -212,6 +248,7 @@ def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
     t = np.empty(n)
     scale = 1.0
     summaries = []
+    first = np.zeros(n, dtype=np.int64) if p.eps is not None else None  # T_eps, 0 = not yet
     if p.trajectories:
         path_m = np.zeros((n, g + 1))
         path_v = np.ones((n, g + 1))
@@ -235,11 +272,15 @@ def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
                 scale = 1.0
                 if p.collapse_generation is None:
                     s2, ex = _renormalize(s2, ex)
+            if first is not None:  # sigma_gen < eps sigma <=> s2 * scale * 2**ex < eps^2
+                threshold = p.eps * p.eps / scale
+                below = s2 < threshold if ex is None else np.log2(s2) + ex < math.log2(threshold)
+                first[(first == 0) & below] = gen
             if p.trajectories:
                 path_m[:, gen] = m
                 path_v[:, gen] = s2 if ex is None else np.ldexp(s2, ex)
             if recorded:
-                summaries.append(_summarize_generation(p, gen, m, s2, ex))
+                summaries.append(_summarize_generation(p, gen, m, s2, ex, first))
     paths = ()
     if p.trajectories:
         paths = ((p.mu + p.sigma * path_m, p.sigma * np.sqrt(path_v)),)
@@ -252,6 +293,7 @@ class _Recorder:
     def __init__(self, p: _Params, n: int) -> None:
         self.p = p
         self.summaries: list[dict[str, MomentSummary]] = []
+        self.first = np.zeros(n, dtype=np.int64) if p.eps is not None else None
         g = len(p.sizes)
         self.path_m = np.zeros((n, g + 1)) if p.trajectories else None
         self.path_v = np.ones((n, g + 1)) if p.trajectories else None
@@ -261,8 +303,10 @@ class _Recorder:
         if self.path_m is not None:
             self.path_m[:, gen] = m
             self.path_v[:, gen] = v
+        if self.first is not None:
+            self.first[(self.first == 0) & (v < self.p.eps * self.p.eps)] = gen
         if gen == len(self.p.sizes) or self.p.record_all:
-            self.summaries.append(_summarize_generation(self.p, gen, m, v))
+            self.summaries.append(_summarize_generation(self.p, gen, m, v, first_below=self.first))
 
     def partial(self, n: int) -> _Partial:
         paths = ()
@@ -474,6 +518,7 @@ def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
     mu_i = np.zeros(n)
     sd_i = np.ones(n)
     summaries = []
+    first = np.zeros(n, dtype=np.int64) if p.eps is not None else None
     if p.trajectories:
         path_mu = np.empty((n, g + 1))
         path_sd = np.empty((n, g + 1))
@@ -499,8 +544,10 @@ def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
             if p.trajectories:
                 path_mu[:, gen] = p.mu + p.sigma * mu_i
                 path_sd[:, gen] = p.sigma * sd_i
+            if first is not None:
+                first[(first == 0) & (new_var < p.eps * p.eps)] = gen
             if gen == g or p.record_all:
-                summaries.append(_summarize_generation(p, gen, mu_i, new_var))
+                summaries.append(_summarize_generation(p, gen, mu_i, new_var, first_below=first))
     paths = ((path_mu, path_sd),) if p.trajectories else ()
     return _Partial(n, tuple(summaries), paths)
 
@@ -582,7 +629,14 @@ class SimulationResult:
         ``var_log_sigma2``   :math:`\operatorname{Var} \log \sigma_g^2`
         ``mean_w2sq``        :math:`E\,W_2^2 / \sigma^2`
         ``var_w2sq``         :math:`\operatorname{Var} W_2^2 / \sigma^4`
+        ``kurtosis_x``       excess kurtosis of :math:`X^g` (delta method)
+        ``vg_ratio_x``       :math:`\kappa_6\kappa_2/\kappa_4^2` of :math:`X^g` (delta method)
         ===================  ==========================================================
+
+        With ``eps`` (:data:`COLLAPSE_KEYS`): ``prob_sigma_below`` :math:`P(\sigma_g < \varepsilon\sigma)`,
+        ``prob_collapsed_by`` :math:`P(T_\varepsilon \le g)`, ``mean_collapse_time`` (the mean of
+        :math:`T_\varepsilon` over the chains collapsed by :math:`g`, ``nan`` if fewer than 2), and
+        ``censored_fraction`` (the chains not yet collapsed).
 
         Where every chain has :math:`\sigma_g = 0` exactly (``estimator="mle"`` with some
         :math:`M_i = 1`, :math:`i < g`), ``mean_log_sigma2`` is ``-inf`` and ``var_log_sigma2`` is
@@ -612,7 +666,10 @@ class SimulationResult:
                 f"(got {generation}); pass record='all' to simulate() to record every generation"
             )
         s = self.summaries[generation]
-        return {key: estimate(s) for key, estimate in _ESTIMATES.items()}
+        out = {key: estimate(s) for key, estimate in _ESTIMATES.items()}
+        if "below" in s:
+            out.update({key: estimate(s) for key, estimate in _COLLAPSE_ESTIMATES.items()})
+        return out
 
     def paths(self) -> dict[str, np.ndarray]:
         """Per-chain paths of the plotted statistics (``trajectories=True``): ``{"sigma": sigma_k / sigma}``,
@@ -648,6 +705,78 @@ def _log_moments(s: dict[str, MomentSummary]) -> tuple[Estimate, Estimate]:
     return Estimate(-math.inf, math.nan), Estimate(math.nan, math.nan)  # every chain has sigma_g = 0
 
 
+def _covariances(s: dict[str, MomentSummary], names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Means and the per-chain covariance matrix of the statistics ``names`` (from the summaries of each and of
+    their pairwise sums: Var(a + b) = Var a + Var b + 2 Cov(a, b))."""
+    n = s[names[0]].count
+    means = np.array([s[k].mean().value for k in names])
+    var = {k: s[k].var().value for k in names}
+    cov = np.empty((len(names), len(names)))
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            if i == j:
+                cov[i, j] = var[a]
+            else:
+                key = f"{a}+{b}" if f"{a}+{b}" in s else f"{b}+{a}"
+                cov[i, j] = 0.5 * (s[key].var().value - var[a] - var[b])
+    return means, cov, n
+
+
+def _delta(value: float, grad: np.ndarray, cov: np.ndarray, n: int, s: dict[str, MomentSummary] | None = None,
+           names: tuple[str, ...] = ()) -> Estimate:
+    """A smooth function of sample means with its delta-method standard error sqrt(grad' cov grad / n), judged
+    unreliable when any of the means it is made of is (their empirical tail verdicts)."""
+    if not (np.all(np.isfinite(cov)) and np.all(np.isfinite(grad)) and math.isfinite(value)):
+        return Estimate(math.nan, math.nan, False, "the moments behind this ratio are not finite in float64 here")
+    out = Estimate(float(value), math.sqrt(max(float(grad @ cov @ grad), 0.0) / n))
+    verdicts = [s[k].mean() for k in names] if s is not None else []
+    bad = [e for e in verdicts if e.reliable is False]
+    if bad:
+        return out.judged(False, "a moment behind this ratio is heavy-tailed at these chains: " + bad[0].reason)
+    if verdicts and all(e.reliable for e in verdicts):
+        return out.judged(True, "the moments behind this ratio pass their tail checks (delta method)")
+    return out
+
+
+def _kurtosis(s: dict[str, MomentSummary]) -> Estimate:
+    r"""Excess kurtosis of :math:`X^g`, :math:`K = m_4/m_2^2 - 3` from the Rao-Blackwellized :math:`c_2, c_4`."""
+    (m2, m4), cov, n = _covariances(s, ("c2", "c4"))
+    grad = np.array([-2.0 * m4 / m2**3, 1.0 / m2**2])
+    return _delta(m4 / m2**2 - 3.0, grad, cov, n, s, ("c2", "c4"))
+
+
+def _vg_ratio(s: dict[str, MomentSummary]) -> Estimate:
+    r""":math:`\kappa_6\kappa_2/\kappa_4^2` of :math:`X^g` (symmetric: :math:`\kappa_4 = m_4 - 3m_2^2`,
+    :math:`\kappa_6 = m_6 - 15m_4m_2 + 30m_2^3`), delta method over :math:`(c_2, c_4, c_6)`."""
+    (m2, m4, m6), cov, n = _covariances(s, ("c2", "c4", "c6"))
+    k4 = m4 - 3.0 * m2 * m2
+    k6 = m6 - 15.0 * m4 * m2 + 30.0 * m2**3
+    if k4 == 0:
+        return Estimate(math.nan, math.nan, False, "kappa_4 = 0: X^g is normal and the ratio is undefined")
+    grad = np.array([
+        ((-15.0 * m4 + 90.0 * m2 * m2) * m2 + k6) / k4**2 + 12.0 * k6 * m2 * m2 / k4**3,
+        -15.0 * m2 * m2 / k4**2 - 2.0 * k6 * m2 / k4**3,
+        m2 / k4**2,
+    ])
+    return _delta(k6 * m2 / k4**2, grad, cov, n, s, ("c2", "c4", "c6"))
+
+
+def _mean_or_nan(s: MomentSummary) -> Estimate:
+    return s.mean() if s.count >= 2 else Estimate(math.nan, math.nan)
+
+
+_COLLAPSE_ESTIMATES: dict[str, Callable[[dict[str, MomentSummary]], Estimate]] = {
+    "prob_sigma_below": lambda s: s["below"].mean(),
+    "prob_collapsed_by": lambda s: s["collapsed"].mean(),
+    "mean_collapse_time": lambda s: _mean_or_nan(s["time"]),
+    "censored_fraction": lambda s: Estimate(1.0 - s["collapsed"].center, s["collapsed"].mean().stderr),
+}
+r"""With ``eps``: :math:`P(\sigma_g < \varepsilon\sigma)`, :math:`P(T_\varepsilon \le g)`, the mean of
+:math:`T_\varepsilon` over the chains collapsed by :math:`g`, and the fraction not yet collapsed (censored)."""
+
+COLLAPSE_KEYS = tuple(_COLLAPSE_ESTIMATES)
+"""Keys :meth:`SimulationResult.estimates` adds for a run with ``eps``."""
+
 _ESTIMATES: dict[str, Callable[[dict[str, MomentSummary]], Estimate]] = {
     "var_x": lambda s: s["x"].mean(),
     "var_mu": lambda s: s["mu2"].mean(),
@@ -658,11 +787,16 @@ _ESTIMATES: dict[str, Callable[[dict[str, MomentSummary]], Estimate]] = {
     "var_log_sigma2": lambda s: _log_moments(s)[1],
     "mean_w2sq": lambda s: s["w2sq"].mean(),
     "var_w2sq": lambda s: s["w2sq"].var(),
+    "kurtosis_x": _kurtosis,
+    "vg_ratio_x": _vg_ratio,
 }
 """Each estimate key and how it is read off the summaries of the per-chain statistics."""
 
 ESTIMATE_KEYS = tuple(_ESTIMATES)
-"""Keys of :meth:`SimulationResult.estimates`, in order."""
+"""Keys of :meth:`SimulationResult.estimates`, in order (and :data:`COLLAPSE_KEYS` for a run with ``eps``)."""
+
+MOMENT_KEYS = ESTIMATE_KEYS[:9]
+"""The moment estimates (every key but the law of :math:`X^g`)."""
 
 
 def _short(gens: tuple[int, ...]) -> str:
@@ -681,6 +815,7 @@ def simulate(
     real: int = 0,
     detector_recall: float = 0.0,
     detector_fpr: float = 0.0,
+    eps: float | None = None,
     mu: float = 0.0,
     chunk_size: int | None = None,
     record: str = "final",
@@ -717,6 +852,9 @@ def simulate(
         Variance divisor :math:`M_i - 1` or :math:`M_i`.
     sigma : float
         Standard deviation of :math:`X^0`, ``> 0``.  Estimates are reported in units of sigma.
+    eps : float, optional
+        Collapse threshold :math:`\varepsilon > 0` (units of sigma): adds the estimates of
+        :data:`COLLAPSE_KEYS` (:math:`T_\varepsilon = \min\{g : \sigma_g < \varepsilon\sigma\}` per chain).
     mu : float
         Mean of :math:`X^0`, finite.
     chunk_size : int, optional
@@ -773,9 +911,10 @@ def simulate(
     True
     """
     estimator = check_estimator(estimator)
-    sizes_t = check_sizes(sizes, estimator)
+    sizes_t = check_sizes(sizes, estimator)  # an infinite schedule (xinf) is refused here: theory only
     scheme, real = check_regime(sizes_t, estimator, scheme, real)
     recall, fpr = check_detector(scheme, detector_recall, detector_fpr)
+    eps_f = None if eps is None else _check_eps(eps)
     chains_i = check_integer("chains", chains, minimum=2)
     sampler = check_choice("sampler", sampler, SAMPLERS)
     record = check_choice("record", record, RECORDS)
@@ -801,8 +940,8 @@ def simulate(
                      f"the point-keeping sampler's pool of {total:,} points per chain",
                      workers=min(workers, -(-chains_i // chunk)))
     root = as_seed_sequence(seed)
-    params = _Params(sizes_t, sampler, estimator, sigma_f, mu_f, record == "all", bool(trajectories), scheme, real,
-                     recall, fpr)
+    params = _Params(tuple(sizes_t), sampler, estimator, sigma_f, mu_f, record == "all", bool(trajectories), scheme,
+                     real, recall, fpr, eps_f)
     part: _Partial = run_chunks(
         job, params, chains_i, chunk, root, executor=executor, workers=workers, progress=progress
     )
@@ -827,6 +966,38 @@ def simulate(
         summaries=dict(zip(gens, part.summaries)),
         trajectories=paths,
     )
+
+
+def _check_eps(value: object) -> float:
+    if isinstance(value, bool):
+        raise ParameterError(f"eps must be a finite number > 0, not a boolean (got {value!r})")
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ParameterError(f"eps must be a finite number > 0 (got {value!r})") from None
+    if not (math.isfinite(out) and out > 0):
+        raise ParameterError(f"eps must be a finite number > 0 (got {value!r})")
+    return out
+
+
+def sample_x(sizes: object, count: object, *, seed: object = None, estimator: str = "unbiased") -> np.ndarray:
+    r"""``count`` independent draws of :math:`(X^g - \mu)/\sigma`, :math:`g` = ``len(sizes)``: one chain each
+    (Cochran's exact sampler), then :math:`X^g = \mu_g + \sigma_g Z'`.
+
+    >>> x = sample_x((5,), 10_000, seed=1)
+    >>> x.shape, bool(abs(x.var() - 1.2) < 0.1)
+    ((10000,), True)
+    """
+    estimator = check_estimator(estimator)
+    sizes_t = check_sizes(sizes, estimator)
+    n = check_integer("count", count, minimum=1)
+    rng = np.random.Generator(np.random.PCG64(as_seed_sequence(seed)))
+    m = np.zeros(n)
+    v = np.ones(n)
+    for M in sizes_t:
+        m += np.sqrt(v / M) * rng.standard_normal(n)
+        v = v * 2.0 * rng.standard_gamma(0.5 * (M - 1), size=n) / (M - 1 if estimator == "unbiased" else M)
+    return m + np.sqrt(v) * rng.standard_normal(n)
 
 
 def _check_finite(name: str, value: object) -> float:

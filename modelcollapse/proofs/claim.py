@@ -313,6 +313,9 @@ class Claim:
     the claim's derivation steps must check the coefficients by independent routes (a reduction to an exact
     case, exact moments through the engine, ...), and its Monte Carlo check is made at sizes where the
     omitted terms are far below the standard error."""
+    argument: str = ""
+    """The part of the proof no derivation step checks (inequalities, limits, almost-sure statements), in
+    LaTeX: the appendix prints it at the end of the derivation, as the written argument it is."""
 
     @property
     def mc_sizes(self) -> tuple[int, ...]:

@@ -50,8 +50,11 @@ from .._validation import (
     check_regime,
     check_sizes,
 )
+from .._validation import Schedule, parse_schedule
 from ..models import TheoryResult
+from . import schedules
 from .expectation import ChiSquare, Law, StandardNormal, expectation
+from .loggamma import Block, Interval, LogGammaSum, _powers_needed
 from .recursion import (
     ExactAlgebra,
     LinearRecursion,
@@ -102,7 +105,10 @@ class Quantity:
 
     ``statistic`` is a polynomial in :math:`d = \mu_g - \mu`, :math:`s = \sigma_g`, the fresh normal
     :math:`Z'` of a sample :math:`X^g = \mu_g + \sigma_g Z'` and :math:`\sigma`, or the log-variance ratio
-    :math:`\log(s^2/\sigma^2)`; ``unit`` is the power of :math:`\sigma` it scales with.
+    :math:`\log(s^2/\sigma^2)`; ``unit`` is the power of :math:`\sigma` it scales with.  Two more kinds of a
+    symmetric statistic :math:`P` (odd moments zero): ``"kurtosis"``, :math:`E P^4/(E P^2)^2 - 3`, and
+    ``"vgratio"``, :math:`\kappa_6\kappa_2/\kappa_4^2` of its cumulants (:math:`10/3` for every variance-gamma
+    law); and ``"law"``, a quantity of the law of :math:`\sigma_g` that is not a moment (no ``statistic``).
     """
 
     key: str
@@ -115,7 +121,13 @@ class Quantity:
     @property
     def is_log(self) -> bool:
         r"""Whether the statistic is :math:`\log(\sigma_g^2/\sigma^2)`, a sum of independent increments."""
-        return self.statistic.has(sp.log)
+        return self.statistic is not None and self.statistic.has(sp.log)
+
+    @property
+    def powers(self) -> dict[str, int]:
+        """The recursion outputs a moment quantity needs: ``{output name: power of the statistic}``."""
+        return {"mean": {"value": 1}, "var": {"second": 2, "first": 1}, "kurtosis": {"fourth": 4, "second": 2},
+                "vgratio": {"sixth": 6, "fourth": 4, "second": 2}}[self.kind]
 
 
 _X = _d + _s * _Zp
@@ -134,6 +146,9 @@ _TABLE = {
         Quantity("mean_w2sq", r"E\, W_2^2", 2, "mean", _W2SQ),
         Quantity("var_w2sq", r"\operatorname{Var} W_2^2", 4, "var", _W2SQ),
         Quantity("mean_x", r"E X^g - \mu", 1, "mean", _X, listed=False),
+        Quantity("kurtosis_x", r"\operatorname{Kurt} X^g", 0, "kurtosis", _X, listed=False),
+        Quantity("vg_ratio_x", r"\kappa_6\kappa_2/\kappa_4^2(X^g)", 0, "vgratio", _X, listed=False),
+        Quantity("prob_sigma_below", r"P(\sigma_g < \varepsilon\sigma)", 0, "law", None, listed=False),
     )
 }
 """Every quantity of the model, once: key, LaTeX name, unit, definition."""
@@ -141,8 +156,13 @@ _TABLE = {
 QUANTITIES = tuple(k for k, q in _TABLE.items() if q.listed)
 """Quantities with exact forms and series; the keys of the CLI's JSON output."""
 
-EXTRA_QUANTITIES = tuple(k for k, q in _TABLE.items() if not q.listed)
+EXTRA_QUANTITIES = ("mean_x",)
 r"""Also derived: ``mean_x`` is :math:`(E X^g - \mu)/\sigma` (zero: the mean random-walks without drift)."""
+
+LAW_QUANTITIES = ("kurtosis_x", "vg_ratio_x", "prob_sigma_below")
+r"""The law of :math:`X^g` and :math:`\sigma_g` beyond the moments: excess kurtosis :math:`E(X^g-\mu)^4/
+(\operatorname{Var}X^g)^2 - 3`, the cumulant ratio :math:`\kappa_6\kappa_2/\kappa_4^2` of :math:`X^g` (equal to
+:math:`10/3` for every variance-gamma law), and :math:`P(\sigma_g < \varepsilon\sigma)` (needs ``eps``)."""
 
 
 def latex_name(quantity: str) -> str:
@@ -331,7 +351,9 @@ def recursion(quantity: str, estimator: str = "unbiased", scheme: str = "replace
         return _regime_recursion(q, estimator, scheme)
     if q.is_log:
         return _log_recursion(q, estimator)
-    polys = {"value": q.statistic} if q.kind == "mean" else {"second": q.statistic**2, "first": q.statistic}
+    if q.kind == "law":
+        raise ParameterError(f"quantity {q.key} is not a moment: it has no linear recursion (see law_sigma)")
+    polys = {name: q.statistic**k for name, k in q.powers.items()}
     outputs = {}
     for name, P in polys.items():
         reduced = expectation(P, {_Zp: StandardNormal()})
@@ -369,10 +391,34 @@ def _log_recursion(q: Quantity, estimator: str) -> LinearRecursion:
 
 
 def _value(outputs: dict):
-    """The quantity from the outputs of its recursion (any algebra): the value, or E[P^2] - E[P]^2."""
+    """The quantity from the outputs of its recursion (any algebra): the value, E[P^2] - E[P]^2, the excess
+    kurtosis E[P^4]/E[P^2]^2 - 3, or the cumulant ratio k6 k2/k4^2 (symmetric P)."""
     if "value" in outputs:
         return outputs["value"]
-    return outputs["second"] - outputs["first"] * outputs["first"]
+    if "first" in outputs:
+        return outputs["second"] - outputs["first"] * outputs["first"]
+    m2, m4 = outputs["second"], outputs["fourth"]
+    if "sixth" not in outputs:
+        if isinstance(m2, QuasiSymmetricSeries):
+            inverse = _series_inverse(m2)
+            return m4 * inverse * inverse - QuasiSymmetricSeries({(): 3}, m4.order)
+        return m4 / (m2 * m2) - 3
+    m6 = outputs["sixth"]
+    k4 = m4 - 3 * m2 * m2
+    k6 = m6 - 15 * m4 * m2 + 30 * m2 * m2 * m2
+    return k6 * m2 / (k4 * k4)
+
+
+def _series_inverse(s: QuasiSymmetricSeries) -> QuasiSymmetricSeries:
+    r""":math:`1/s` for a series with constant term 1: :math:`\sum_{n \le \text{order}} (1 - s)^n`."""
+    if s.coefficients.get((), 0) != 1:
+        raise ArithmeticError(f"the series inverse needs a constant term 1 (got {s.coefficients.get((), 0)})")
+    u = QuasiSymmetricSeries({(): 1}, s.order) - s
+    out = term = QuasiSymmetricSeries({(): 1}, s.order)
+    for _ in range(s.order):
+        term = term * u
+        out = out + term
+    return out
 
 
 def _regime_steps(sizes: Sequence, scheme: str, real: Any) -> tuple[Step, ...]:
@@ -444,6 +490,8 @@ def exact(
     out = _value(run(rec, _regime_steps(sizes, scheme, real), ExactAlgebra()))
     if not simplify:
         return out
+    if _TABLE[quantity].kind in ("kurtosis", "vgratio"):
+        return sp.factor(sp.cancel(sp.together(out)))
     return sp.expand(out) if _TABLE[quantity].is_log else _tidy(out)
 
 
@@ -458,6 +506,8 @@ def exact_direct(quantity: str, sizes: int | Sequence = 2, estimator: str = "unb
     Exponential in ``g``; it exists to check :func:`exact` independently (tests use ``g <= 4``).
     """
     q = _TABLE[_check_quantity(quantity)]
+    if q.kind == "law":
+        raise ParameterError(f"quantity {q.key} is not a moment: exact_direct expands moments only")
     dec = decomposition(sizes, estimator)
     P = q.statistic.subs({_d: dec.mu_g - mu, _s: dec.sigma_g})
     if q.is_log:
@@ -466,6 +516,9 @@ def exact_direct(quantity: str, sizes: int | Sequence = 2, estimator: str = "unb
         if q.kind == "mean":
             return sp.simplify(m)
         return sp.simplify(expectation(sp.expand(P**2), dec.law) - m**2)
+    if q.kind in ("kurtosis", "vgratio"):  # P = X^g - mu is symmetric: its central moments are its moments
+        moments = {name: expectation(sp.expand(P**k), dec.law) for name, k in q.powers.items()}
+        return sp.factor(sp.cancel(sp.together(_value(moments))))
     first = expectation(P, dec.law)
     if q.kind == "mean":
         return _tidy(first)
@@ -572,6 +625,8 @@ def series(quantity: str, order: int = 2, estimator: str = "unbiased") -> QuasiS
     quantity = _check_quantity(quantity)
     estimator = check_estimator(estimator)
     order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
+    if _TABLE[quantity].kind in ("vgratio", "law"):
+        raise ParameterError(f"quantity {quantity} has no 1/M series (a ratio of O(1/M) terms, or not a moment)")
     return _series(quantity, order, estimator)
 
 
@@ -621,13 +676,14 @@ def summary(
 
 def theory(
     *,
-    sizes: Sequence[int],
+    sizes: Sequence[int] | Schedule,
     estimator: str = "unbiased",
     sigma: float = 1.0,
     scheme: str = "replace",
     real: int = 0,
     detector_recall: float = 0.0,
     detector_fpr: float = 0.0,
+    eps: float | None = None,
     order: int = 2,
     digits: int = 17,
     record: str = "final",
@@ -640,60 +696,186 @@ def theory(
     are not quasi-symmetric: ``no_series``).  ``record="all"`` returns one
     :class:`~modelcollapse.models.TheoryResult` per generation ``1..g``, all from one pass of each recursion.
 
+    Besides the moments: ``kurtosis_x`` and ``vg_ratio_x`` (the law of :math:`X^g`), ``extra["collapse"]``
+    (:func:`collapse_criteria`), and with ``eps`` the exact :math:`P(\sigma_g < \varepsilon\sigma)`
+    (``prob_sigma_below``) with ``extra["sigma_law"]`` (its error bound, quantiles of :math:`\sigma_g/\sigma`,
+    the normal approximation, labelled) and ``extra["collapse_time"]`` (:func:`collapse_time`).  An infinite
+    schedule (``xinf``) gives the limits :math:`g \to \infty` (:func:`limits`), ``generation="inf"``.
+
     >>> r = theory(sizes=(10, 30, 7))
     >>> r.generation, mpmath.nstr(r.exact["var_x"], 8), r.order
     (3, '1.2761905', 2)
     >>> r = theory(sizes=(10, 30, 7), scheme="mix", real=3)
     >>> r.exact["mean_w2sq"] is None, r.no_exact["mean_w2sq"][:26]
     (True, 'W2^2 = (mu_g - mu)^2 + (si')
+    >>> r = theory(sizes=parse_schedule("geometric:10,2xinf"), eps=0.5)
+    >>> r.generation, mpmath.nstr(r.exact["var_x"], 8), r.extra["collapse"]["sigma_to_zero_almost_surely"]
+    ('inf', '1.2', False)
     """
     estimator = check_estimator(estimator)
+    if eps is not None:
+        eps = check_eps(eps)
+    order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
+    record = check_choice("record", record, ("final", "all"))
+    if _is_infinite(sizes):
+        if record == "all":
+            raise ParameterError(f"sizes: record='all' needs a finite schedule (got {sizes.text})")
+        if check_choice("scheme", scheme, SCHEMES) != "replace":
+            raise ParameterError(f"sizes: the limits g -> infinity (xinf) are derived for scheme replace (got {scheme})")
+        sizes = check_sizes(sizes, estimator, infinite=True)
+        return _theory_limit(sizes, estimator, sigma, eps, digits)
     sizes = check_sizes(sizes, estimator)
     scheme, real = check_regime(sizes, estimator, scheme, real)
     recall, fpr = check_detector(scheme, detector_recall, detector_fpr)
-    order = check_integer("order", order, minimum=1, maximum=MAX_ORDER + 2)
     g = len(sizes)
-    no_exact = {q: why for q in QUANTITIES if (why := no_closed_form(q, scheme))}
+    moments = QUANTITIES + ("kurtosis_x", "vg_ratio_x")
+    keys = moments + (("prob_sigma_below",) if eps is not None else ())
+    no_exact = {q: why for q in keys if (why := no_closed_form(q, scheme))}
+    if estimator == "mle" and sizes[0] == 1 and "vg_ratio_x" not in no_exact:
+        no_exact["vg_ratio_x"] = "X^g is exactly normal given mu_g after an mle fit of one point: kappa_4 = 0"
     if recall or fpr:
         paths = {
             q: (None,) * g if q in no_exact else
             detector_evaluate(q, sizes, estimator, real=real, recall=recall, fpr=fpr, dps=digits, record="all")
-            for q in QUANTITIES
+            for q in moments
         }
     else:
         paths = {
             q: (None,) * g if q in no_exact else
             evaluate(q, sizes, estimator, dps=digits, scheme=scheme, real=real, record="all")
-            for q in QUANTITIES
+            for q in moments
         }
     no_series = {}
     ser = {}
     if scheme == "replace":
-        ser = {q: series(q, order, estimator) for q in QUANTITIES}
+        ser = {q: series(q, order, estimator) for q in QUANTITIES + ("kurtosis_x",)}
+        no_series["vg_ratio_x"] = ("kappa_6 kappa_2/kappa_4^2 is a ratio of O(1/M) terms: not a power series in "
+                                   "the 1/M_i")
     else:
         no_series = {q: f"the 1/M expansion is derived for scheme replace only (fit 1 of scheme {scheme} is a "
-                        "different step from the later ones)" for q in QUANTITIES}
+                        "different step from the later ones)" for q in moments}
+    if eps is not None:
+        no_series["prob_sigma_below"] = "a probability of the law of sigma_g, not a moment: no 1/M expansion"
     gens = range(1, g + 1) if record == "all" else (g,)
+    collapse = collapse_criteria(sizes, estimator, digits) if scheme == "replace" else _no_criteria(scheme)
     # every prefix's series in one pass (evaluating each prefix anew would be O(g^2))
     ser_values = {q: (s_.evaluate_prefixes(sizes, digits) if record == "all" else [None] * (g - 1) + [s_.evaluate(sizes, digits)])
                   for q, s_ in ser.items()}
     out = []
     for k in gens:
-        exact_k = {q: paths[q][k - 1] for q in QUANTITIES}
+        exact_k = {q: paths[q][k - 1] for q in moments}
+        extra: dict[str, Any] = {"collapse": collapse}
+        if eps is not None:
+            if "prob_sigma_below" in no_exact:
+                exact_k["prob_sigma_below"] = None
+            else:
+                law_extra = _law_extra(eps, sizes if k == g else sizes[:k], estimator, digits, full=k == g)
+                exact_k["prob_sigma_below"] = law_extra.pop("value")
+                extra.update(law_extra)
         with mpmath.workdps(digits + 5):
             absolute = {q: None if v is None else v * mpmath.mpf(sigma) ** sigma_power(q) for q, v in exact_k.items()}
         out.append(
             TheoryResult(
                 generation=k,
                 exact=exact_k,
-                series={q: ser_values[q][k - 1] if q in ser else None for q in QUANTITIES},
+                series={q: ser_values[q][k - 1] if q in ser else None for q in keys},
                 order=order,
                 no_exact=no_exact,
                 no_series=no_series,
                 absolute=absolute,
+                extra=extra,
             )
         )
     return out if record == "all" else out[0]
+
+
+def _no_criteria(scheme: str) -> dict[str, Any]:
+    return {"sum_inv_sizes": None, "mean_w2sq_bounded": None, "sigma_to_zero_almost_surely": None,
+            "note": f"the collapse criteria are derived for scheme replace (got {scheme})"}
+
+
+def _law_extra(eps: float, sizes: Sequence[int], estimator: str, digits: int, full: bool) -> dict[str, Any]:
+    """``prob_sigma_below`` (``"value"``) and, for the reported generation (``full``), the extra keys
+    ``sigma_law`` and ``collapse_time``."""
+    if degenerate_generation(sizes, estimator) is not None:
+        g0 = degenerate_generation(sizes, estimator)
+        note = f"sigma_g = 0 exactly from generation {g0} (an mle fit of one point)"
+        return {"value": mpmath.mpf(1), "sigma_law": {"eps": eps, "prob_sigma_below_error_bound": 0, "note": note},
+                "collapse_time": collapse_time(eps, sizes, estimator, digits)} if full else {"value": mpmath.mpf(1)}
+    law = law_sigma(sizes, estimator, digits)
+    p, err = prob_sigma_below(eps, sizes, estimator, digits, law=law)
+    if not full:
+        return {"value": p}
+    quantiles = sigma_quantiles(sizes, estimator, digits, law=law)
+    normal = normal_approximation(eps, sizes, estimator, digits, law=law)
+    return {
+        "value": p,
+        "sigma_law": {
+            "eps": eps,
+            "prob_sigma_below_error_bound": err,
+            "quantiles": {q: {"value": v, "error_bound": e} for q, (v, e) in quantiles.items()},
+            "normal_approximation": {
+                "prob_sigma_below": normal["prob_sigma_below"],
+                "quantiles": normal["quantiles"],
+                "note": ("an approximation, not exact: log(sigma_g^2/sigma^2) replaced by the normal law with its "
+                         "exact mean and variance (the exact law is a sum of log-gamma variables, skewed left)"),
+            },
+        },
+        "collapse_time": _time_extra(collapse_time(eps, sizes, estimator, digits, law=law)),
+    }
+
+
+def _time_extra(t: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "prob_collapsed_by_lower": t["prob_collapsed_by_lower"],
+        "prob_collapsed_by_upper": t["prob_collapsed_by_upper"],
+        "bounds": ("exact: P(sigma_g < eps sigma) <= P(T_eps <= g) <= inf_theta<0 E[(sigma_g/sigma)^(2 theta)] "
+                   "eps^(-2 theta) (Ville's maximal inequality)"),
+        "wald_mean_collapse_time": t.get("wald_mean_collapse_time"),
+        "wald_note": t.get("wald_note", t.get("note", "")) + "; an approximation, not exact",
+    }
+
+
+def _theory_limit(schedule: Schedule, estimator: str, sigma: float, eps: float | None, digits: int) -> TheoryResult:
+    """The limits g -> infinity as a :class:`TheoryResult` (``generation="inf"``)."""
+    values, why = limits(schedule, estimator, digits, eps)
+    exact = {q: None if v is None else v.mid for q, v in values.items()}
+    errors = {q: v.rad for q, v in values.items() if v is not None}
+    achieved = {}
+    for q, v in values.items():
+        if v is not None:
+            scale = abs(v.mid) or mpmath.mpf(1)
+            achieved[q] = digits if v.rad == 0 else max(0, min(digits, int(-mpmath.log10(v.rad / scale))))
+    with mpmath.workdps(digits + 5):
+        absolute = {q: None if v is None else v * mpmath.mpf(sigma) ** sigma_power(q) for q, v in exact.items()}
+    extra: dict[str, Any] = {
+        "collapse": collapse_criteria(schedule, estimator, digits),
+        "limit": {
+            "error_bound": errors,
+            "digits": achieved,
+            "note": ("g -> infinity: the first sizes exactly, the tail of every infinite sum or product bounded "
+                     "analytically (Hurwitz zeta / geometric sums, ceil brackets); digits below the requested ones "
+                     "are what the bound guarantees"),
+        },
+    }
+    if eps is not None and schedules.converges(schedule):
+        law = _infinite_law(schedule, estimator, digits)
+        quantiles = sigma_quantiles(schedule, estimator, digits, law=law)
+        extra["sigma_law"] = {"eps": eps, "prob_sigma_below_error_bound": errors.get("prob_sigma_below"),
+                              "quantiles": {q: {"value": v, "error_bound": e} for q, (v, e) in quantiles.items()},
+                              "note": "the law of sigma_infinity = lim sigma_g (sum 1/M_i < infinity)"}
+        with mpmath.workdps(digits + 20):
+            extra["collapse_time"] = {
+                "prob_collapse_ever_upper": law.lower_tail_bound(2 * mpmath.log(mpmath.mpf(eps))),
+                "note": ("exact: P(T_eps < infinity) <= inf_theta<0 E[(sigma_inf/sigma)^(2 theta)] eps^(-2 theta) "
+                         "(Ville); P(sigma_inf < eps sigma) <= P(T_eps < infinity)"),
+            }
+    elif eps is not None:
+        extra["collapse_time"] = {"prob_collapse_ever": 1, "note": "sum 1/M_i = infinity: sigma_g -> 0 almost surely, "
+                                  "so T_eps < infinity almost surely"}
+    no_series = {q: "g -> infinity: no expansion in the 1/M_i of a limit" for q in exact}
+    return TheoryResult(generation="inf", exact=exact, series={q: None for q in exact}, order=None,
+                        no_exact=why, no_series=no_series, absolute=absolute, extra=extra)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -776,6 +958,14 @@ def no_closed_form(quantity: str, scheme: str) -> str | None:
     scheme = check_choice("scheme", scheme, SCHEMES)
     if scheme == "replace":
         return None
+    if quantity == "prob_sigma_below":
+        return ("sigma_g^2 is a sum of dependent chi-square terms in this regime, not a product of independent "
+                "factors, so log sigma_g^2 is not a sum of independent log-gamma variables: no exact law is derived")
+    if quantity == "vg_ratio_x":
+        return "sixth moments of the regime's recursion are not derived (only up to fourth)"
+    if quantity == "kurtosis_x" and scheme == "accumulate-subsample":
+        return ("fourth moments of a subsample of a shared pool need the pool's fourth-order power sums; only the "
+                "second-order recursion is derived here")
     if scheme == "accumulate-subsample":
         if quantity in _SUBSAMPLE_QUANTITIES:
             return None
@@ -796,7 +986,7 @@ def _regime_recursion(q: Quantity, estimator: str, scheme: str) -> LinearRecursi
         raise NoClosedForm(f"quantity {q.key} has no closed form for scheme {scheme}: {why}")
     if scheme == "accumulate-subsample":
         return _subsample_recursion(q, estimator)
-    polys = {"value": q.statistic} if q.kind == "mean" else {"second": q.statistic**2, "first": q.statistic}
+    polys = {name: q.statistic**k for name, k in q.powers.items()}
     outputs = {}
     for name, poly in polys.items():
         reduced = expectation(poly, {_Zp: StandardNormal()})
@@ -1295,3 +1485,598 @@ def recall_for(
         if value <= target:
             return recall
     return None
+
+
+# ========================================================================================================
+# Collapse itself: the exact law of sigma_g, when sigma_g -> 0, g -> infinity, the collapse time, the law of X^1
+#
+# log(sigma_g^2/sigma^2) = sum_i log V_i with D_i V_i ~ chi^2_{M_i - 1} independent: each term is
+# log(2/D_i) + log G_i, G_i ~ Gamma((M_i - 1)/2), a sum of independent log-gamma variables
+# (modelcollapse.symbolic.loggamma gives its exact law with bounded error).
+
+COLLAPSE_QUANTILES = ("0.05", "0.5", "0.95")
+"""Quantiles of :math:`\\sigma_g/\\sigma` that ``theory`` reports."""
+
+TAIL_CAP = 100_000
+"""Most sizes of an infinite schedule summed explicitly before its tail is bracketed analytically."""
+
+
+def check_eps(eps: Any) -> float:
+    """``eps`` (the collapse threshold :math:`\\varepsilon`, in units of sigma): a finite number > 0.
+
+    >>> check_eps(0.1)
+    0.1
+    >>> check_eps(0)
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: eps must be a finite number > 0 (got 0)
+    """
+    import math
+
+    if isinstance(eps, bool):
+        raise ParameterError(f"eps must be a finite number > 0, not a boolean (got {eps!r})")
+    try:
+        value = float(eps)
+    except (TypeError, ValueError):
+        raise ParameterError(f"eps must be a finite number > 0 (got {eps!r})") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ParameterError(f"eps must be a finite number > 0 (got {eps!r})")
+    return value
+
+
+def _is_infinite(sizes: Any) -> bool:
+    return isinstance(sizes, Schedule) and sizes.infinite
+
+
+def extension(sizes: Any) -> Schedule | int:
+    """How a schedule continues for ever, for the criteria as :math:`g \\to \\infty`: a named schedule continues
+    by its formula (a :class:`~modelcollapse._validation.Schedule`); an explicit list (or ``MxG``) repeats its
+    last size (returned as that ``int``)."""
+    if isinstance(sizes, Schedule):
+        return sizes if sizes.infinite else sizes.extended()
+    schedule = getattr(sizes, "schedule", None)
+    if isinstance(schedule, Schedule):
+        return schedule.extended()
+    return int(tuple(sizes)[-1])
+
+
+def extension_converges(sizes: Any, power: int = 1) -> bool:
+    r"""Whether :math:`\sum_i M_i^{-j} < \infty` (``j = power``) for the schedule continued for ever."""
+    ext = extension(sizes)
+    if isinstance(ext, int):
+        return False
+    return schedules.converges(ext, power)
+
+
+def degenerate_generation(sizes: Sequence[int], estimator: str) -> int | None:
+    """The first generation with :math:`\\sigma_g = 0` exactly (an mle fit of one point), if any."""
+    if estimator == "mle" and 1 in sizes:
+        return tuple(sizes).index(1) + 1
+    return None
+
+
+def law_terms(sizes: Sequence[int], estimator: str = "unbiased") -> list[tuple]:
+    r"""The terms :math:`(a, c, n)` of :math:`\log(\sigma_g^2/\sigma^2) = \sum n\,(c + \log G)`,
+    :math:`G \sim \mathrm{Gamma}(a)`: :math:`a = (M-1)/2`, :math:`c = \log(2/D)`, one per distinct size."""
+    estimator = check_estimator(estimator)
+    counts: dict[int, int] = {}
+    for m in sizes:
+        counts[m] = counts.get(m, 0) + 1
+    if estimator == "mle" and 1 in counts:
+        raise ParameterError("the law of log sigma_g^2 has no density after an mle fit of one point (sigma_g = 0)")
+    return [(mpmath.mpf(m - 1) / 2, mpmath.log(mpmath.mpf(2) / (m - 1 if estimator == "unbiased" else m)), n)
+            for m, n in sorted(counts.items())]
+
+
+def law_sigma(sizes: Any, estimator: str = "unbiased", digits: int = 17) -> LogGammaSum:
+    r"""The exact law of :math:`S_g = \log(\sigma_g^2/\sigma^2)` (a :class:`~.loggamma.LogGammaSum`).
+
+    ``sizes`` is a finite schedule, or an infinite :class:`~modelcollapse._validation.Schedule` with
+    :math:`\sum 1/M_i < \infty`: then :math:`S_\infty = \lim S_g` exists almost surely, the first sizes are exact
+    terms and the rest a block bracketed analytically (:mod:`~modelcollapse.symbolic.schedules`).
+
+    >>> law = law_sigma((10, 20))
+    >>> mpmath.nstr(law.kappa(1).mid, 12) == mpmath.nstr(evaluate("mean_log_sigma2", (10, 20)), 12)
+    True
+    """
+    estimator = check_estimator(estimator)
+    digits = check_integer("digits", digits, minimum=1, maximum=MAX_DIGITS)
+    if _is_infinite(sizes):
+        return _infinite_law(sizes, estimator, digits)
+    sizes = check_sizes(sizes, estimator)
+    with mpmath.workdps(digits + 20):
+        return LogGammaSum.from_terms(law_terms(sizes, estimator), digits)
+
+
+def _infinite_law(schedule: Schedule, estimator: str, digits: int) -> LogGammaSum:
+    """:math:`S_\\infty` for a schedule with :math:`\\sum 1/M_i < \\infty`: exact head, bracketed block."""
+    if not schedules.converges(schedule):
+        raise ParameterError(f"sizes: log sigma_g^2 has no limit for {schedule.text} (sum 1/M_i = infinity: "
+                             "sigma_g -> 0 almost surely)")
+    dps = digits + 20
+    with mpmath.workdps(dps):
+        J = 16
+        goal = mpmath.mpf(10) ** (-digits - 5)
+        start = 0
+        while (schedule.size(start) - 1) < 16 or schedules.smooth(schedule, start) < 4:
+            start += 1
+        while True:
+            head = schedule.sizes(start)
+            var = mpmath.fsum(mpmath.psi(1, mpmath.mpf(m - 1) / 2) for m in head)
+            var += 2 * schedules.tail_bracket(schedule, start, 1, 1)[0]
+            reach = 2 * mpmath.sqrt(2 * (digits + 5) * mpmath.log(10) / var) + 1
+            pj = [2**j * schedules.tail_bracket(schedule, start, j, 1)[1] for j in (J, J + 1)]
+            rem = reach ** (J + 1) / mpmath.factorial(J + 1) * (mpmath.factorial(J - 1) * pj[0] + mpmath.factorial(J) * pj[1])
+            if rem < goal or start > TAIL_CAP // 4:
+                break
+            start = max(start + 1, int(start * 1.5))
+        block = _schedule_block(schedule, start, estimator, J, goal, reach)
+        terms = law_terms(schedule.sizes(start), estimator) if start else []
+        return LogGammaSum(terms, block, J, dps)
+
+
+def _schedule_block(schedule: Schedule, start: int, estimator: str, J: int, goal, reach) -> Block:
+    r"""The :class:`~.loggamma.Block` of sizes :math:`M_i`, :math:`i \ge` ``start``: power sums of
+    :math:`1/a_i = 2/(M_i - 1)`, each summed exactly up to the index where its tail bracket is narrow enough
+    (capped at :data:`TAIL_CAP`), then bracketed; and :math:`\sum (c_i + \log a_i)` (zero for the unbiased
+    estimator, :math:`\sum \log(1 - 1/M_i)` for the mle, from power sums of :math:`1/M_i`)."""
+    a_min = mpmath.mpf(schedule.size(start) - 1) / 2
+    p1 = 2 * schedules.tail_bracket(schedule, start, 1, 1)[1]
+    jmax = _powers_needed([(a_min, 0, int(mpmath.ceil(p1 * a_min)) + 1)], J, goal)
+
+    def width(n: int, j: int, shift: int, scale: int) -> mpmath.mpf:
+        lo, hi = schedules.tail_bracket(schedule, n, j, shift)
+        return scale**j * (hi - lo)
+
+    def stops(js: int, shift: int, scale: int) -> list[int]:
+        out = []
+        for j in range(1, js + 1):
+            target = goal / (1 + reach) ** j
+            n = max(start, min(TAIL_CAP, _stop_guess(schedule, j, scale, target)))
+            while n < TAIL_CAP and width(n, j, shift, scale) > target:
+                n = min(TAIL_CAP, max(n + 1, int(n * 1.3)))
+            out.append(n)
+            if n == start:  # later powers have narrower tails from the same start
+                out += [start] * (js - j)
+                break
+        for k in range(1, len(out)):
+            out[k] = min(out[k], out[k - 1])
+        return out
+
+    power = _block_sums(schedule, start, stops(jmax, 1, 2), 1, 2)
+    if estimator == "unbiased":
+        log_part = Interval(mpmath.mpf(0))  # log(2/(M-1)) + log((M-1)/2) = 0
+    else:  # log(1 - u) = -sum_{k<=K} u^k/k - R, 0 <= R <= u^{K+1}/((K+1)(1 - u)), u = 1/M_i <= 1/M_start
+        K = max(2, digits_for(goal, schedule.size(start)))
+        sums = _block_sums(schedule, start, stops(K + 1, 0, 1), 0, 1)
+        u = mpmath.mpf(1) / schedule.size(start)
+        log_part = Interval(mpmath.mpf(0))
+        for k in range(1, K + 1):
+            log_part = log_part + sums[k - 1].scale(-mpmath.mpf(1) / k)
+        rest = sums[K].hi / ((K + 1) * (1 - u))
+        log_part = Interval(log_part.mid - rest / 2, log_part.rad + rest / 2)
+    return Block(tuple(power), log_part, a_min, None)
+
+
+def _stop_guess(schedule: Schedule, j: int, scale: int, target) -> int:
+    r"""Where the tail bracket of :math:`\sum (\text{scale}/M_i)^j` narrows below ``target``: its width is about
+    :math:`j\,\text{scale}^j Z_{j+1}(N)`, solved for :math:`N` from the leading term of :math:`Z_{j+1}`."""
+    A = schedules._mp(schedule.args[0])
+    b = schedules._mp(schedule.args[1])
+    c = j * mpmath.mpf(scale) ** j / target
+    if schedule.name == "power":
+        s = (j + 1) * b
+        return int(mpmath.ceil((c / (A ** (j + 1) * (s - 1))) ** (1 / (s - 1)))) if s > 1 else TAIL_CAP
+    if schedule.name == "geometric" and b > 1:
+        return max(0, int(mpmath.ceil(mpmath.log(c / ((1 - b ** (-j - 1)) * A ** (j + 1))) / ((j + 1) * mpmath.log(b)))))
+    return 0
+
+
+def digits_for(goal, m: int) -> int:
+    """Terms ``K`` of :math:`\\log(1 - u) = -\\sum u^k/k` with :math:`u^{K+1} \\le` ``goal`` at :math:`u = 1/m`."""
+    return int(mpmath.ceil(-mpmath.log(goal) / mpmath.log(m))) + 1
+
+
+@functools.lru_cache(maxsize=64)
+def _block_sums_cached(schedule: Schedule, start: int, stop: tuple[int, ...], shift: int, scale: int, prec: int):
+    jmax = len(stop)
+    last = max(stop)
+    sizes = schedule.sizes(last, start) if last > start else ()
+    bits = prec + 24
+    out = []
+    for j in range(1, jmax + 1):
+        top = (scale**j) << bits
+        n = stop[j - 1] - start
+        exact_units = sum(top // (m - shift) ** j for m in sizes[:n])  # floor: within one unit per term
+        lo, hi = schedules.tail_bracket(schedule, stop[j - 1], j, shift)
+        exact = mpmath.ldexp(exact_units, -bits)
+        rad = mpmath.ldexp(n, -bits)
+        out.append(Interval.between(exact + scale**j * lo, exact + rad + scale**j * hi))
+    return tuple(out)
+
+
+def _block_sums(schedule: Schedule, start: int, stop: Sequence[int], shift: int, scale: int) -> list[Interval]:
+    r"""Intervals of :math:`\sum_{i \ge N}(\text{scale}/(M_i - s))^j`, ``j = 1..len(stop)``: exact (fixed point,
+    floors) over ``start <= i < stop[j-1]``, then the analytic bracket of the tail from ``stop[j-1]``."""
+    return list(_block_sums_cached(schedule, start, tuple(stop), shift, scale, mpmath.mp.prec))
+
+
+def sum_inv_sizes(sizes: Any) -> Interval:
+    r""":math:`\sum_i 1/M_i` as an interval: exact for a finite schedule; for an infinite one with a finite sum,
+    the first sizes exactly and the tail bracketed (raises for a divergent one)."""
+    if not _is_infinite(sizes):
+        return Interval(mpmath.fsum(mpmath.mpf(1) / m for m in sizes))
+    schedule = sizes
+    if not schedules.converges(schedule):
+        raise ParameterError(f"sizes: sum 1/M_i diverges for {schedule.text}")
+    start = 0
+    while schedules.smooth(schedule, start) < 4:
+        start += 1
+    head = mpmath.fsum(mpmath.mpf(1) / m for m in schedule.sizes(start))
+    goal = mpmath.mpf(10) ** (-mpmath.mp.dps + 5)
+    n = start
+    while n < TAIL_CAP:
+        lo, hi = schedules.tail_bracket(schedule, n, 1, 0)
+        if hi - lo <= goal * hi:
+            break
+        n = min(TAIL_CAP, max(n + 1, int(n * 1.6)))
+    (part,) = _block_sums(schedule, start, [n], 0, 1)
+    return part + head
+
+
+# --------------------------------------------------------------------------------------------------------
+# The law of sigma_g: P(sigma_g < eps sigma), quantiles, the normal approximation, the collapse time
+
+
+def prob_sigma_below(eps: float, sizes: Any, estimator: str = "unbiased", digits: int = 17,
+                     law: LogGammaSum | None = None) -> tuple[mpmath.mpf, mpmath.mpf]:
+    r""":math:`P(\sigma_g < \varepsilon\sigma)` and a bound on its error (relative ``10^-digits`` where the
+    inversion reaches it), by inverting the exact characteristic function of :math:`\log(\sigma_g^2/\sigma^2)`.
+
+    >>> p, err = prob_sigma_below(0.5, (3,))  # P(chi^2_2/2 < 1/4) = 1 - exp(-1/4)
+    >>> mpmath.nstr(p, 15), mpmath.nstr(1 - mpmath.exp(-0.25), 15), bool(err < 1e-17)
+    ('0.221199216928595', '0.221199216928595', True)
+    """
+    eps = check_eps(eps)
+    estimator = check_estimator(estimator)
+    if not _is_infinite(sizes):
+        sizes = check_sizes(sizes, estimator)
+        if degenerate_generation(sizes, estimator) is not None:
+            return mpmath.mpf(1), mpmath.mpf(0)
+    law = law if law is not None else law_sigma(sizes, estimator, digits)
+    with mpmath.workdps(digits + 20):
+        return law.cdf(2 * mpmath.log(mpmath.mpf(eps)), digits)
+
+
+def sigma_quantiles(sizes: Any, estimator: str = "unbiased", digits: int = 17, qs: Sequence[str] = COLLAPSE_QUANTILES,
+                    law: LogGammaSum | None = None) -> dict[str, tuple[mpmath.mpf, mpmath.mpf]]:
+    r"""Quantiles of :math:`\sigma_g/\sigma`: ``{q: (value, error bound)}``, from the exact law of
+    :math:`\log\sigma_g^2` by bisection on its distribution function with guaranteed brackets."""
+    law = law if law is not None else law_sigma(sizes, estimator, digits)
+    out = {}
+    with mpmath.workdps(digits + 20):
+        for q in qs:
+            x, rad = law.quantile(mpmath.mpf(q), digits)
+            value = mpmath.exp(x / 2)
+            out[q] = (value, value * (mpmath.exp(rad / 2) - 1))
+    return out
+
+
+def normal_approximation(eps: float | None, sizes: Any, estimator: str = "unbiased", digits: int = 17,
+                         law: LogGammaSum | None = None) -> dict[str, Any]:
+    r"""The normal approximation of :math:`\log(\sigma_g^2/\sigma^2)` from its exact drift and variance (an
+    approximation: the law is a sum of log-gamma variables, skewed to the left):
+    :math:`P(\sigma_g < \varepsilon\sigma) \approx \Phi((2\log\varepsilon - E S_g)/\sqrt{\operatorname{Var} S_g})`."""
+    law = law if law is not None else law_sigma(sizes, estimator, digits)
+    with mpmath.workdps(digits + 5):
+        mean, var = law.kappa(1).mid, law.kappa(2).mid
+        sd = mpmath.sqrt(var)
+        out: dict[str, Any] = {"mean_log_sigma2": mean, "var_log_sigma2": var}
+        if eps is not None:
+            out["prob_sigma_below"] = mpmath.ncdf((2 * mpmath.log(check_eps(eps)) - mean) / sd)
+        out["quantiles"] = {q: mpmath.exp((mean + sd * _normal_quantile(mpmath.mpf(q))) / 2) for q in COLLAPSE_QUANTILES}
+    return out
+
+
+def _normal_quantile(q) -> mpmath.mpf:
+    return mpmath.sqrt(2) * mpmath.erfinv(2 * q - 1)
+
+
+def collapse_time(eps: float, sizes: Any, estimator: str = "unbiased", digits: int = 17,
+                  law: LogGammaSum | None = None) -> dict[str, Any]:
+    r"""What theory gives about :math:`T_\varepsilon = \min\{g : \sigma_g < \varepsilon\sigma\}`.
+
+    Exact bounds: :math:`P(\sigma_g < \varepsilon\sigma) \le P(T_\varepsilon \le g) \le \inf_{\theta<0}
+    E[(\sigma_g/\sigma)^{2\theta}]\,\varepsilon^{-2\theta}`.  The upper bound is Ville's maximal inequality for the
+    positive martingale :math:`e^{\theta S_k}/E e^{\theta S_k}`, whose normaliser grows with :math:`k` for
+    :math:`\theta < 0` (:math:`E V^\theta \ge (E V)^\theta \ge 1` by Jensen, as :math:`E V \le 1` for both
+    estimators).  Approximation (labelled so): Wald's identity :math:`E S_T = E\sum_{i<T} E\log V_i` with the
+    overshoot of :math:`2\log\varepsilon` neglected: :math:`E T_\varepsilon \approx` the generation at which the
+    drift :math:`\sum_{i<g} E\log V_i` of the schedule (continued, see :func:`extension`) reaches
+    :math:`2\log\varepsilon`.
+    """
+    eps = check_eps(eps)
+    estimator = check_estimator(estimator)
+    out: dict[str, Any] = {}
+    if not _is_infinite(sizes):
+        sizes = check_sizes(sizes, estimator)
+        if degenerate_generation(sizes, estimator) is not None:
+            g0 = degenerate_generation(sizes, estimator)
+            return {"prob_collapsed_by_lower": mpmath.mpf(1), "prob_collapsed_by_upper": mpmath.mpf(1),
+                    "wald_mean_collapse_time": None,
+                    "note": f"sigma_g = 0 exactly from generation {g0} (an mle fit of one point)"}
+    law = law if law is not None else law_sigma(sizes, estimator, digits)
+    with mpmath.workdps(digits + 20):
+        b = 2 * mpmath.log(mpmath.mpf(eps))
+        out["prob_collapsed_by_lower"] = law.cdf(b, digits)[0]
+        out["prob_collapsed_by_upper"] = law.lower_tail_bound(b)
+    out["wald_mean_collapse_time"], out["wald_note"] = _wald_time(float(b), sizes, estimator)
+    return out
+
+
+def _drift(m: int, estimator: str) -> float:
+    r""":math:`E\log V` of a refit on ``m`` points, in floats (asymptotic series beyond 60 points)."""
+    k = m - 1
+    if k < 60:
+        with mpmath.workdps(15):
+            return float(mpmath.psi(0, mpmath.mpf(k) / 2) + mpmath.log(mpmath.mpf(2) / (k if estimator == "unbiased" else m)))
+    x = k / 2
+    import math
+
+    value = -1 / (2 * x) - 1 / (12 * x * x) + 1 / (120 * x**4)
+    return value + (0.0 if estimator == "unbiased" else -math.log1p(1 / k))
+
+
+def _wald_time(b: float, sizes: Any, estimator: str, most: int = 10_000_000) -> tuple[float | None, str]:
+    """Wald's approximation of :math:`E T_\\varepsilon` (module docstring of :func:`collapse_time`)."""
+    ext = extension(sizes)
+    if b >= 0:
+        return 0.0, "eps >= 1: sigma_0 = sigma is not below eps sigma, but any fit may fall below it (approximation)"
+    if isinstance(ext, int):
+        given = tuple(sizes)
+        drift = 0.0
+        for g, m in enumerate(given, 1):
+            step = _drift(m, estimator)
+            if drift + step <= b:
+                return g - 1 + (b - drift) / step, "Wald approximation (overshoot neglected)"
+            drift += step
+        step = _drift(ext, estimator)
+        return len(given) + (b - drift) / step, "Wald approximation (overshoot neglected), the last size repeated"
+    drift = 0.0
+    cache: dict[int, float] = {}
+    for start in range(0, most, 4096):
+        for g, m in enumerate(ext.sizes(start + 4096, start), start + 1):
+            step = cache.get(m)
+            if step is None:
+                step = cache[m] = _drift(m, estimator)
+            if drift + step <= b:
+                return g - 1 + (b - drift) / step, "Wald approximation (overshoot neglected)"
+            drift += step
+        if schedules.converges(ext) and len(cache) > 64:
+            limit = law_sigma(ext, estimator, 10).kappa(1).mid
+            if limit > b:
+                return None, (f"the drift of log sigma_g^2 tends to {mpmath.nstr(limit, 6)} > 2 log eps: "
+                              "P(T_eps = infinity) > 0 and E T_eps is infinite")
+    return None, f"the drift does not reach 2 log eps within {most} generations"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Criteria as g -> infinity, and the limits of every quantity (xinf)
+
+
+def collapse_criteria(sizes: Any, estimator: str = "unbiased", digits: int = 17) -> dict[str, Any]:
+    r"""The criteria of the ``"collapse"`` key, for the schedule continued for ever (:func:`extension`):
+
+    * ``sum_inv_sizes``: :math:`\sum_i 1/M_i` over the given sizes (finite schedule) or all of them (``xinf``;
+      ``"inf"`` when it diverges);
+    * ``mean_w2sq_bounded``: :math:`\sup_g E W_2^2 < \infty` -- iff :math:`\sum 1/M_i < \infty` (unbiased; then
+      :math:`E W_2^2 = \sigma^2(\sum 1/M_i + 2 - 2\prod\nu_1(M_i))`), always for the mle
+      (:math:`E W_2^2 = 2\sigma^2(1 - \prod\nu_1(M_i)) \le 2\sigma^2`);
+    * ``sigma_to_zero_almost_surely``: iff :math:`\sum 1/M_i = \infty` (both estimators; an mle fit of one point
+      makes :math:`\sigma_g = 0` at once).
+
+    >>> c = collapse_criteria((10, 10, 10))
+    >>> c["mean_w2sq_bounded"], c["sigma_to_zero_almost_surely"], c["extension"]
+    (False, True, 'the last size, 10, repeated for ever')
+    """
+    estimator = check_estimator(estimator)
+    ext = extension(sizes)
+    converges = extension_converges(sizes)
+    degenerate = not _is_infinite(sizes) and degenerate_generation(tuple(sizes), estimator) is not None
+    with mpmath.workdps(digits + 10):
+        if _is_infinite(sizes):
+            total: Any = sum_inv_sizes(sizes).mid if converges else "inf"
+        else:
+            total = sum_inv_sizes(tuple(sizes)).mid
+    return {
+        "sum_inv_sizes": total,
+        "mean_w2sq_bounded": bool(converges or estimator == "mle"),
+        "sigma_to_zero_almost_surely": bool(degenerate or not converges),
+        "extension": (f"the last size, {ext}, repeated for ever" if isinstance(ext, int) else ext.text),
+    }
+
+
+_DIVERGES = {
+    "var_x": "Var X^g = sigma^2 (1 + sum 1/M_i) -> infinity (sum 1/M_i = infinity)",
+    "var_mu": "Var mu_g = sigma^2 sum 1/M_i -> infinity",
+    "mean_sigma4": "E sigma_g^4 = sigma^4 prod (M_i + 1)/(M_i - 1) -> infinity",
+    "mean_log_sigma2": "E log(sigma_g^2/sigma^2) -> -infinity (the drift sum E log V_i diverges)",
+    "var_log_sigma2": "Var log sigma_g^2 = sum psi'((M_i - 1)/2) -> infinity",
+    "mean_w2sq": "E W2^2 >= Var mu_g = sigma^2 sum 1/M_i -> infinity",
+    "var_w2sq": "Var W2^2 >= E Var(W2^2 | sigma_0..sigma_g) = 2 E tau^4 >= 2 sigma^4 (sum 1/M_i)^2 -> infinity, "
+                "tau^2 = sum sigma_i^2/M_i",
+    "kurtosis_x": "Kurt X^g >= 3 E sigma_g^4/(Var X^g)^2 - 3 >= 3 exp(sum 1/M_i)/(1 + sum 1/M_i)^2 - 3 -> infinity",
+}
+"""Why a quantity has no finite limit (unbiased estimator, :math:`\\sum 1/M_i = \\infty`)."""
+
+_NOT_DERIVED = ("the limit exists (every moment converges when sum 1/M_i < infinity) but its infinite nested sums "
+                "are not bounded analytically here; evaluate a long finite schedule instead")
+
+
+def limits(schedule: Schedule, estimator: str = "unbiased", digits: int = 17,
+           eps: float | None = None) -> tuple[dict[str, Interval | None], dict[str, str]]:
+    r"""The limits :math:`g \to \infty` of every quantity, as intervals (the tails bounded analytically), and
+    ``{quantity: reason}`` for those without a (derived) finite limit.  Units of :math:`\sigma`.
+
+    >>> values, why = limits(parse_schedule("geometric:10,2xinf"), digits=20)
+    >>> mpmath.nstr(values["var_x"].mid, 20), why["var_w2sq"][:16]
+    ('1.2', 'the limit exists')
+    """
+    estimator = check_estimator(estimator)
+    keys = QUANTITIES + ("kurtosis_x", "vg_ratio_x") + (("prob_sigma_below",) if eps is not None else ())
+    values: dict[str, Interval | None] = {}
+    why: dict[str, str] = {}
+    one, zero = Interval(mpmath.mpf(1)), Interval(mpmath.mpf(0))
+    with mpmath.workdps(digits + 20):
+        if schedules.converges(schedule):
+            law = _infinite_law(schedule, estimator, digits)
+            s1 = sum_inv_sizes(schedule)
+            m1, m2, m4 = law.moment(mpmath.mpf(1) / 2), law.moment(1), law.moment(2)
+            if estimator == "unbiased":
+                m2 = one  # E sigma_g^2 = sigma^2 for every g
+                var_mu = s1
+            else:
+                var_mu = one + m2.scale(-1)  # 1 - prod(1 - 1/M_i), telescoping
+            values.update(
+                var_x=s1 + 1 if estimator == "unbiased" else one,
+                var_mu=var_mu, mean_sigma=m1, mean_sigma2=m2, mean_sigma4=m4,
+                mean_log_sigma2=law.kappa(1), var_log_sigma2=law.kappa(2),
+                mean_w2sq=var_mu + m2 + m1.scale(-2) + 1,
+            )
+            for q in ("var_w2sq", "kurtosis_x", "vg_ratio_x"):
+                values[q], why[q] = None, _NOT_DERIVED
+            if eps is not None:
+                p, err = law.cdf(2 * mpmath.log(mpmath.mpf(check_eps(eps))), digits)
+                values["prob_sigma_below"] = Interval(p, err)
+        else:
+            values.update(mean_sigma=zero, prob_sigma_below=one if eps is not None else None)
+            if estimator == "unbiased":
+                values["mean_sigma2"] = one
+                for q, reason in _DIVERGES.items():
+                    values[q], why[q] = None, reason
+                values["vg_ratio_x"], why["vg_ratio_x"] = None, "not derived for g -> infinity"
+            else:
+                values.update(var_x=one, var_mu=one, mean_sigma2=zero, mean_w2sq=Interval(mpmath.mpf(2)))
+                values["mean_sigma4"] = _mle_fourth_limit(schedule)
+                values["mean_log_sigma2"], why["mean_log_sigma2"] = None, _DIVERGES["mean_log_sigma2"]
+                values["var_log_sigma2"], why["var_log_sigma2"] = None, _DIVERGES["var_log_sigma2"]
+                for q in ("var_w2sq", "kurtosis_x", "vg_ratio_x"):
+                    values[q], why[q] = None, "not derived for g -> infinity with sum 1/M_i = infinity (mle)"
+            if eps is None:
+                values.pop("prob_sigma_below", None)
+    return {k: values.get(k) for k in keys}, why
+
+
+def _mle_fourth_limit(schedule: Schedule) -> Interval:
+    r""":math:`\lim E\sigma_g^4/\sigma^4 = \prod (1 - 1/M_i^2)` (mle): zero if :math:`\sum 1/M_i^2 = \infty`, else
+    :math:`\exp\sum\log(1 - M_i^{-2})` with :math:`\log(1-u) \in [-u - u^2/(2(1-u)), -u]` on the bracketed tail."""
+    if not schedules.converges(schedule, 2):
+        return Interval(mpmath.mpf(0))
+    start = 0
+    while schedules.smooth(schedule, start) < 4:
+        start += 1
+    head = mpmath.fsum(mpmath.log(1 - mpmath.mpf(1) / m**2) for m in schedule.sizes(start))
+    n = start
+    goal = mpmath.mpf(10) ** (-mpmath.mp.dps + 5)
+    while n < TAIL_CAP and (lambda b: b[1] - b[0])(schedules.tail_bracket(schedule, n, 2, 0)) > goal:
+        n = min(TAIL_CAP, max(n + 1, int(n * 1.6)))
+    sizes = schedule.sizes(n, start)
+    p2, p4 = (Interval.between(
+        mpmath.fsum(mpmath.mpf(1) / mpmath.mpf(m) ** j for m in sizes) + schedules.tail_bracket(schedule, n, j, 0)[0],
+        mpmath.fsum(mpmath.mpf(1) / mpmath.mpf(m) ** j for m in sizes) + schedules.tail_bracket(schedule, n, j, 0)[1])
+        .widen(len(sizes) * mpmath.mpf(10) ** (-mpmath.mp.dps + 2)) for j in (2, 4))
+    u = mpmath.mpf(1) / schedule.size(start) ** 2
+    log_tail = Interval.between(-p2.hi - p4.hi / (2 * (1 - u)), -p2.lo)
+    return (log_tail + head).exp()
+
+
+# --------------------------------------------------------------------------------------------------------
+# The law of X^1 (and X^2): a normal variance mixture, not a variance-gamma law
+
+
+def x_density(x: Any, sizes: Sequence[int], estimator: str = "unbiased", digits: int = 15) -> mpmath.mpf:
+    r"""The exact density of :math:`(X^g - \mu)/\sigma` at ``x`` for ``g = len(sizes)`` in ``{1, 2}``.
+
+    Given the fitted :math:`\sigma_1, \dots, \sigma_g`, :math:`X^g - \mu` is normal with variance
+    :math:`W_g = \sigma^2/M_0 + \sigma_1^2/M_1 + \dots + \sigma_g^2` (Cochran), so the density is the normal
+    density averaged over the law of :math:`W_g`: for :math:`g = 1`, :math:`W_1 = 1/M_0 + w`,
+    :math:`w \sim \mathrm{Gamma}((M_0-1)/2, \text{scale } 2/D_0)` -- one quadrature; for :math:`g = 2`,
+    :math:`W_2 = 1/M_0 + w(1/M_1 + v)` with :math:`D_1 v \sim \chi^2_{M_1-1}` independent -- a double one.
+
+    :math:`\sigma_1 Z'` alone is the symmetric variance-gamma law :math:`\mathrm{VG}(\lambda = (M_0-1)/2,
+    \alpha = \sqrt{D_0}, \beta = 0, \mu = 0)` (density :math:`\alpha^{2\lambda}|y|^{\lambda-1/2}K_{\lambda-1/2}(\alpha|y|)
+    /(\sqrt\pi\,\Gamma(\lambda)(2\alpha)^{\lambda-1/2})`), and :math:`X^1` is its convolution with
+    :math:`\mathcal N(\mu, \sigma^2/M_0)`: not a variance-gamma law itself (see ``vg_ratio_x``).
+
+    >>> mpmath.nstr(x_density(0.3, (5,)), 12) == mpmath.nstr(mpmath.quad(lambda y: x_density_vg_convolution(y, 0.3, 5), [-mpmath.inf, 0, mpmath.inf]), 12)
+    True
+    """
+    estimator = check_estimator(estimator)
+    sizes = check_sizes(sizes, estimator)
+    if len(sizes) not in (1, 2):
+        raise ParameterError(f"sizes: the exact density of X^g is given for g = 1 and 2 (got g = {len(sizes)})")
+    if degenerate_generation(sizes, estimator) is not None:
+        raise ParameterError("sizes: an mle fit of one point leaves X^g normal given mu_g; no mixture to integrate")
+    with mpmath.workdps(digits + 5):
+        x = mpmath.mpf(x)
+        laws = [_gamma_scale(m, estimator) for m in sizes]
+
+        def normal(var):
+            return mpmath.exp(-x * x / (2 * var)) / mpmath.sqrt(2 * mpmath.pi * var)
+
+        a0, th0 = laws[0]
+        base = mpmath.mpf(1) / sizes[0]
+        if len(sizes) == 1:
+            f = lambda w: normal(base + w) * _gamma_pdf(w, a0, th0)  # noqa: E731
+            return +mpmath.quad(f, _gamma_points(a0, th0))
+        a1, th1 = laws[1]
+        inner = lambda w: mpmath.quad(lambda v: normal(base + w * (mpmath.mpf(1) / sizes[1] + v)) * _gamma_pdf(v, a1, th1),  # noqa: E731
+                                      _gamma_points(a1, th1), maxdegree=6)
+        return +mpmath.quad(lambda w: inner(w) * _gamma_pdf(w, a0, th0), _gamma_points(a0, th0), maxdegree=6)
+
+
+def _gamma_scale(m: int, estimator: str) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """Shape and scale of :math:`\\sigma_{i+1}^2/\\sigma_i^2 \\sim \\chi^2_{m-1}/D`: Gamma((m-1)/2, 2/D)."""
+    D = m - 1 if estimator == "unbiased" else m
+    return mpmath.mpf(m - 1) / 2, mpmath.mpf(2) / D
+
+
+def _gamma_pdf(w, a, theta):
+    if w <= 0:
+        return mpmath.mpf(0)
+    return mpmath.exp((a - 1) * mpmath.log(w) - w / theta - mpmath.loggamma(a) - a * mpmath.log(theta))
+
+
+def _gamma_points(a, theta) -> list:
+    """Quadrature breakpoints of a gamma density: 0, its mode region and infinity."""
+    mean = a * theta
+    return [0, mean / 4, mean, 4 * mean + 4 * theta, mpmath.inf]
+
+
+def x_density_vg_convolution(y, x, m: int, estimator: str = "unbiased"):
+    r"""The integrand of the convolution route to the density of :math:`X^1`: the symmetric variance-gamma
+    density (Bessel :math:`K`) at :math:`y` times the normal density of :math:`\mathcal N(0, 1/M_0)` at
+    :math:`x - y` (units of sigma): an independent check of :func:`x_density`."""
+    lam = mpmath.mpf(m - 1) / 2
+    alpha = mpmath.sqrt(m - 1 if estimator == "unbiased" else m)
+    y = mpmath.mpf(y)
+    ay = abs(y)
+    if ay == 0:
+        ay = mpmath.mpf(10) ** (-mpmath.mp.dps)
+    vg = alpha ** (2 * lam) * ay ** (lam - mpmath.mpf(1) / 2) * mpmath.besselk(lam - mpmath.mpf(1) / 2, alpha * ay) / (
+        mpmath.sqrt(mpmath.pi) * mpmath.gamma(lam) * (2 * alpha) ** (lam - mpmath.mpf(1) / 2))
+    var = mpmath.mpf(1) / m
+    return vg * mpmath.exp(-(x - y) ** 2 / (2 * var)) / mpmath.sqrt(2 * mpmath.pi * var)
+
+
+def x_cdf(x: Any, sizes: Sequence[int], estimator: str = "unbiased", digits: int = 12) -> mpmath.mpf:
+    r""":math:`P((X^1 - \mu)/\sigma < x)`: the normal distribution function averaged over :math:`W_1` (one quadrature)."""
+    estimator = check_estimator(estimator)
+    sizes = check_sizes(sizes, estimator)
+    if len(sizes) != 1:
+        raise ParameterError(f"sizes: the exact distribution function of X^g is given for g = 1 (got g = {len(sizes)})")
+    with mpmath.workdps(digits + 5):
+        x = mpmath.mpf(x)
+        a0, th0 = _gamma_scale(sizes[0], estimator)
+        base = mpmath.mpf(1) / sizes[0]
+        return +mpmath.quad(lambda w: mpmath.ncdf(x / mpmath.sqrt(base + w)) * _gamma_pdf(w, a0, th0), _gamma_points(a0, th0))
