@@ -307,6 +307,8 @@ class Quantity:
     series: bool = True
     simulated: bool = True
     description: str = ""
+    needs: tuple[str, ...] = ()
+    """Parameters that must be set (not ``None``) for the quantity to exist, e.g. a threshold it counts against."""
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -317,6 +319,7 @@ class Quantity:
             "series": self.series,
             "simulated": self.simulated,
             "description": self.description,
+            **({"needs": list(self.needs)} if self.needs else {}),
         }
 
 
@@ -459,6 +462,10 @@ class Model:
     @property
     def quantity_keys(self) -> tuple[str, ...]:
         return tuple(q.key for q in self.quantities)
+
+    def quantities_for(self, params: Mapping[str, Any]) -> tuple[Quantity, ...]:
+        """The quantities that exist at ``params``: those whose :attr:`Quantity.needs` are all set."""
+        return tuple(q for q in self.quantities if all(params.get(n) is not None for n in q.needs))
 
     # -- parameter values --------------------------------------------------------------------------------------
     def resolve(self, values: Mapping[str, Any] | None = None, *, parse: bool = False) -> dict[str, Any]:

@@ -272,7 +272,7 @@ def value_text(value: Any) -> str:
         return ",".join(value_text(v) for v in value)
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    return "" if value is None else str(value)
 
 
 def _versions() -> dict[str, str]:
@@ -553,7 +553,7 @@ def _cell_rows(
     sizes = params[schedule[0]] if schedule else ()
     constant = sizes[0] if sizes and len(set(sizes)) == 1 else None
     rows = []
-    for q in spec.quantities:
+    for q in spec.quantities_for(params):
         e = est.get(q.key)
         exact = theory.exact.get(q.key)
         notes = []
@@ -679,7 +679,7 @@ def run_sweep(
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "sweep.csv"
     >>> res = run_sweep(path, model="gaussian1d", sizes_grid=[10, 20], generations=[1, 3], chains=2_000, seed=7)
     >>> len(res.rows), res.computed
-    (36, (0, 1, 2, 3))
+    (44, (0, 1, 2, 3))
     >>> again = run_sweep(path, model="gaussian1d", sizes_grid=[10, 20], generations=[1, 3], chains=2_000, seed=7)
     >>> again.computed, again.resumed
     ((), (0, 1, 2, 3))
@@ -747,7 +747,7 @@ def _run_locked(path, fmt, spec, grid_cells, names, checked_axes, cell_params, c
            "chunk_size": chunk}
     fixed = {c.index: {p.name: value_text(cell_params[c.index][p.name]) for p in spec.parameters if p.name not in names}
              for c in grid_cells}
-    quantities = spec.quantity_keys
+    quantities = tuple(q.key for q in spec.quantities_for(cell_params[grid_cells[0].index])) if grid_cells else ()
     done = _resumable(existing, run, grid_cells, names, quantities, path, fixed)
 
     journal = _journal(path, fmt)

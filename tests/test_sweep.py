@@ -12,7 +12,7 @@ import pytest
 from modelcollapse.testing import order_target
 
 import modelcollapse.numeric.gaussian1d as numeric_g
-from modelcollapse._validation import ParameterError
+from modelcollapse._validation import ParameterError, parse_sizes
 from modelcollapse.cli import main
 from modelcollapse.sweep import (
     cells,
@@ -28,7 +28,7 @@ from modelcollapse.symbolic import gaussian1d as G
 GRID = {"model": "gaussian1d", "sizes_grid": [5, 12], "generations": [1, 3, 6], "chains": 4_000, "seed": 42,
         "chunk_size": 1_000}
 SCHEDULES = [(m,) * g for m in (5, 12) for g in (1, 3, 6)]
-N_Q = len(get_model("gaussian1d").quantities)
+N_Q = len(get_model("gaussian1d").quantities_for({}))  # no eps: the collapse-threshold quantities are absent
 """Rows per cell: one per declared quantity (the moments, the law of X^g and sigma_g, the collapse time)."""
 
 
@@ -69,7 +69,7 @@ def reference(tmp_path_factory):
 def test_table_is_tidy_with_theory_and_provenance(reference) -> None:
     rows = reference.rows
     assert len(rows) == 6 * N_Q and reference.computed == tuple(range(6)) and reference.resumed == ()
-    assert [r["quantity"] for r in rows[:N_Q]] == [q.key for q in get_model("gaussian1d").quantities]
+    assert [r["quantity"] for r in rows[:N_Q]] == [q.key for q in get_model("gaussian1d").quantities_for({})]
     assert [(r["cell"], r["M"], r["g"]) for r in rows[::N_Q]] == [
         (c.index, c.values[0][1][0], len(c.values[0][1])) for c in cells([("sizes", SCHEDULES)])
     ]
@@ -292,3 +292,14 @@ def test_mle_cell_with_a_fit_of_one_point(tmp_path) -> None:
     assert row[(1, "mean_log_sigma2")]["exact"] == -math.inf and row[(1, "mean_log_sigma2")]["estimate"] == -math.inf
     assert math.isnan(row[(1, "mean_log_sigma2")]["z"])
     assert same_table(read_table(tmp_path / "mle.csv"), res.rows)
+
+
+def test_quantities_that_need_a_parameter_appear_only_with_it(tmp_path) -> None:
+    """The collapse-threshold quantities need eps: absent from a sweep without it, present (with theory) with it."""
+    spec = get_model("gaussian1d")
+    assert "prob_sigma_below" not in [q.key for q in spec.quantities_for({"eps": None})]
+    res = run_sweep(tmp_path / "eps.csv", model="gaussian1d", grid=[("sizes", (parse_sizes("10x3"),))], params={"eps": 0.5}, chains=500,
+                    seed=3)
+    rows = {r["quantity"]: r for r in res.rows}
+    assert {"prob_sigma_below", "prob_collapsed_by", "censored_fraction"} <= set(rows)
+    assert rows["prob_sigma_below"]["exact"] > 0 and rows["var_x"]["eps"] == "0.5"

@@ -1104,9 +1104,11 @@ MODEL = Model(
     quantities=tuple(
         Quantity(q, G.latex_name(q), unit=_unit_text(G.sigma_power(q)),
                  unit_latex={0: "", 1: r"\sigma"}.get(G.sigma_power(q), rf"\sigma^{{{G.sigma_power(q)}}}"),
-                 description=_QUANTITY_TEXT[q], series=q != "vg_ratio_x" and q != "prob_sigma_below")
+                 description=_QUANTITY_TEXT[q], series=q != "vg_ratio_x" and q != "prob_sigma_below",
+                 needs=("eps",) if q == "prob_sigma_below" else ())
         for q in G.QUANTITIES + G.LAW_QUANTITIES
-    ) + tuple(Quantity(key, tex, exact=False, series=False, description=text) for key, tex, text in _SIMULATED),
+    ) + tuple(Quantity(key, tex, exact=False, series=False, description=text, needs=("eps",))
+              for key, tex, text in _SIMULATED),
     theory="modelcollapse.symbolic.gaussian1d:theory",
     simulate="modelcollapse.numeric.gaussian1d:simulate",
     claims="modelcollapse.proofs.gaussian1d:claim_factories",
