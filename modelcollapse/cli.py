@@ -375,13 +375,20 @@ def _verify_table(data: dict[str, Any]) -> str:
     rows = []
     for c in data["claims"]:
         mc = c["mc"]
+        brute = (c.get("mc_brute") or [None])[0]
         power = f"{mc['detectable']:.1e} / {mc['target']:.1e}"
+        z_brute = "n/a" if not brute or brute.get("z") is None else f"{brute['z']:+.2f}"
         rows.append([
-            c["claim_id"], f"{mc['theory']:.8g}", f"{mc['estimate']:.8g}", f"{mc['z']:+.2f}", f"{mc['threshold']:.2f}",
-            power, f"{mc['chains']:,}", c["status"] + ("" if c["ok"] else "  <-- FAILED"),
+            c["claim_id"], f"{mc['theory']:.8g}", f"{mc['estimate']:.8g}", f"{mc['z']:+.2f}", z_brute,
+            f"{mc['threshold']:.2f}", power, f"{mc['chains']:,}", f"{brute['chains']:,}" if brute else "n/a",
+            c["status"] + ("" if c["ok"] else "  <-- FAILED"),
         ])
-    head = ["claim", "exact", "estimate", "z", "threshold", "detectable / next term", "chains", "verdict"]
+    head = ["claim", "exact", "estimate", "z", "z brute", "threshold", "detectable / next term", "chains",
+            "brute chains", "verdict"]
     lines = [_table(head, rows), ""]
+    for c in data["claims"]:
+        for note in c.get("notes") or ():
+            lines.append(f"{c['claim_id']}: {note}.")
     for c in data["claims"]:
         pub = c.get("published")
         if pub:

@@ -173,7 +173,8 @@ def mc_entries(result: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         if key in seen:
             return
         seen.add(key)
-        how = entry.get("label") or (f"{label} ({entry['sampler']} sampler)" if entry.get("sampler") else label)
+        sampler = entry.get("sampler") or "exact"
+        how = entry.get("label") or (label if sampler == "exact" else f"{label} ({sampler} sampler)")
         out.append((str(how), dict(entry)))
 
     add(result.get("mc"))
@@ -188,7 +189,19 @@ def mc_entries(result: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         if isinstance(published[name], list):
             for entry in published[name]:
                 add(entry)
-    return out
+    # the checks of one setting together (in order of first appearance), the exact sampler's first
+    settings: list[Any] = []
+    for _, entry in out:
+        setting = (tuple(entry.get("sizes") or ()), repr(entry.get("params")))
+        if setting not in settings:
+            settings.append(setting)
+
+    def rank(item: tuple[str, dict[str, Any]]) -> tuple[int, bool]:
+        entry = item[1]
+        return (settings.index((tuple(entry.get("sizes") or ()), repr(entry.get("params")))),
+                (entry.get("sampler") or "exact") != "exact")
+
+    return sorted(out, key=rank)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -218,6 +231,9 @@ def _int(n: Any) -> str:
 
 
 def _sizes(sizes: Sequence[int]) -> str:
+    """``5, 8, 4``; a constant schedule of more than four sizes as ``6 (12 times)``."""
+    if len(sizes) > 4 and len(set(sizes)) == 1:
+        return f"{int(sizes[0])} ({len(sizes)} times)"
     return ", ".join(str(int(m)) for m in sizes)
 
 
@@ -588,6 +604,11 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
     if pub.get("published_value") is not None and pub.get("exact_value") != pub.get("published_value"):
         caption += (" The exact form and the published formula at the larger sizes are tested by one simulation."
                     if pub.get("evidence_sizes") else " The published rows share one simulation with the exact form.")
+    if any(mc.get("sampler") == "brute" for _, mc in mc_entries(result)):
+        caption += (" The brute sampler draws every point and refits it, sharing nothing with the reduction the "
+                    "exact sampler and the exact form use; its checks have their own pilot, chains and seed.")
+    if result.get("notes"):
+        caption += " " + " ".join(_escape(n[0].upper() + n[1:]) + "." for n in result["notes"])
     if settings:
         caption += " Parameters: " + "; ".join(f"({tag}) {_params_text(p)}" for tag, p in settings) + "."
     return [
@@ -806,26 +827,28 @@ def _summary(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> list[
     out = [
         r"\section*{Summary}",
         r"\begin{center}\footnotesize",
-        r"\begin{tabular}{@{}lrrrl@{}}",
+        r"\begin{tabular}{@{}lrrrrp{2.1cm}@{}}",
         r"\toprule",
-        r"claim & eq. & $z$ exact form & $z$ published & status \\",
+        r"claim & eq. & \multicolumn{3}{c}{$z$: exact sampler, brute force, published} & status \\",
         r"\midrule",
     ]
     for claim in claims:
         r = evidence[claim.id].result
         pub = r.get("published") or {}
-        zs = ", ".join(f"${_signed(mc.get('z'))}$" for _, mc in mc_entries(r)) or r"\text{n/a}"
+        entries = mc_entries(r)
+        zs, zb = (", ".join(f"${_signed(mc.get('z'), 1)}$" for _, mc in entries if (mc.get("sampler") == "brute") == brute)
+                  or ("---" if brute else r"\text{n/a}") for brute in (False, True))
         z_pub = f"${_signed(pub.get('z_published'), 1)}$" if pub else "---"
         out.append(
-            rf"\texttt{{{claim.id}}} & \eqref{{eq:{claim.id}}} & {zs} & {z_pub} & "
-            rf"{_escape(r.get('status', 'n/a'))} \\"
+            rf"\texttt{{{claim.id}}} & \eqref{{eq:{claim.id}}} & {zs} & {zb} & {z_pub} & "
+            rf"\raggedright {_escape(r.get('status', 'n/a'))}\tabularnewline"
         )
     out += [r"\bottomrule", r"\end{tabular}", r"\end{center}"]
     if any(c.published is not None for c in claims):
         out.append(
             r"For a published statement, the exact form is tested at the sizes of its claim and at the larger "
             r"sizes where the published formula is tested; the published value's $z$ comes from the latter "
-            r"simulation. Chains and seeds are in each claim's table."
+            r"simulation by the exact sampler. Chains and seeds are in each claim's table."
         )
     return out
 
