@@ -389,6 +389,10 @@ def _verify_table(data: dict[str, Any]) -> str:
     for c in data["claims"]:
         for note in c.get("notes") or ():
             lines.append(f"{c['claim_id']}: {note}.")
+        bare = [str(n) for n, s in enumerate(c.get("steps") or (), 1) if not s.get("route")]
+        if bare:
+            lines.append(f"{c['claim_id']}: derivation step{'s' if len(bare) > 1 else ''} S{', S'.join(bare)} "
+                         "without an independent route.")
     for c in data["claims"]:
         pub = c.get("published")
         if pub:

@@ -435,8 +435,20 @@ def _check_text(check: Mapping[str, Any] | None, step: DerivationStep) -> str:
             f"{'and ' if parts else ''}evaluated at {n} random point{'s' if n != 1 else ''} "
             f"(largest relative difference ${_num(err, 2)}$)"
         )
+    route = check.get("route", step.route)
+    if check.get("points"):
+        parts.append(f"({_ROUTE_TEXT.get(route, route)})" if route else "(no independent route)")
     verdict = "holds" if check.get("ok") else "FAILS"
     return (" ".join(parts) or "checked") + f": {verdict}"
+
+
+_ROUTE_TEXT = {
+    "quadrature": "independent route: numerical integration against the densities",
+    "exact sum": "independent route: an explicit sum over the law",
+    "instances": "independent route: random instances computed directly",
+    "points": "independent route: explicit evaluation, no expectation taken",
+}
+"""How the evidence names a step's independent route (:data:`~modelcollapse.proofs.claim.ROUTES`)."""
 
 
 def _tex(claim: Claim, part: Any, names: Mapping[sp.Basic, str]) -> str:

@@ -21,7 +21,19 @@ import sympy as sp
 
 from ..symbolic.series import QuasiSymmetricSeries
 
-__all__ = ["RELATIONS", "STEP_KINDS", "Claim", "DerivationStep", "PublishedForm", "StepCheck"]
+__all__ = ["RELATIONS", "ROUTES", "STEP_KINDS", "Claim", "DerivationStep", "PublishedForm", "StepCheck"]
+
+
+ROUTES = {
+    "quadrature": "numerical integration against the densities (mpmath.quad), no moment formula used",
+    "exact sum": "the expectation as an explicit sum over a discrete law (or its transition matrices)",
+    "instances": "random instances of the model computed directly (e.g. a least-squares solve)",
+    "points": "both sides are explicit expressions with no expectation left to take, evaluated at random "
+              "points (independently of SymPy's symbolic proof)",
+}
+"""The independent routes a derivation step's numeric check may take: ways of reaching the right side that do
+not go through the expectation engine (:mod:`modelcollapse.symbolic.expectation`) or the formulas the left
+side was derived with.  A step with ``route=""`` has none and is labelled so in the report."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +47,11 @@ class StepCheck:
     """Largest relative difference at the random points (mpmath), or ``None`` if not evaluated."""
     points: int
     ok: bool
+    route: str = ""
+    """The step's independent route (a key of :data:`ROUTES`), ``""`` for none."""
+    route_ok: bool | None = None
+    """Whether the numeric check (the independent route, where the step has one) agreed at every point;
+    ``None`` when no point was evaluated."""
 
 
 STEP_KINDS = ("identity", "base", "recurrence", "invariant")
@@ -60,7 +77,9 @@ class DerivationStep:
     ``domain`` maps each free symbol to a sampler ``rng -> value`` for the numeric check (sizes are
     integers, scales positive reals); an :class:`~sympy.IndexedBase` maps to a sampler of a list (its
     entries ``M[0], M[1], ...``).  ``numeric_lhs`` overrides how the left side is evaluated (for example
-    an integral computed by :func:`mpmath.quad`).
+    an integral computed by :func:`mpmath.quad`); it receives the point, the lists of the indexed bases
+    included.  ``route`` names how the numeric check is independent of the expectation engine and of the
+    formulas the sides were derived with (:data:`ROUTES`; ``""``: it is not).
 
     ``display`` holds the rows the step is shown as, ``(left, right)`` pairs of LaTeX strings or SymPy
     expressions (printed with ``names`` for placeholder symbols); by default the one row ``lhs = rhs``.
@@ -82,10 +101,14 @@ class DerivationStep:
     display: tuple[tuple[Any, Any], ...] = ()
     names: Mapping[sp.Basic, str] = field(default_factory=dict)
     shown: bool = True
+    route: str = ""
+    """The numeric check's independent route, a key of :data:`ROUTES` (``""``: the step has none)."""
 
     def __post_init__(self) -> None:
         if self.kind not in STEP_KINDS:
             raise ValueError(f"step kind must be one of {', '.join(STEP_KINDS)} (got {self.kind!r})")
+        if self.route and self.route not in ROUTES:
+            raise ValueError(f"step route must be one of {', '.join(ROUTES)} or empty (got {self.route!r})")
         if self.kind != "identity" and self.index is None:
             raise ValueError(f"a {self.kind} step needs its induction variable (index=)")
 
@@ -138,13 +161,15 @@ class DerivationStep:
                 point: dict[Any, Any] = {s: self.domain[s](rng) for s in free}
                 values = {b: self.domain[b](rng) for b in bases}
                 rhs = _numeric(self.rhs, point, values)
-                lhs = self.numeric_lhs(point) if self.numeric_lhs is not None else _numeric(self.lhs, point, values)
+                lhs = (self.numeric_lhs({**point, **values}) if self.numeric_lhs is not None
+                       else _numeric(self.lhs, point, values))
                 scale = max(abs(rhs), abs(lhs), mpmath.mpf(10) ** -self.tolerance_digits)
                 worst = max(worst, float(abs(lhs - rhs) / scale))
-        ok = worst < 10.0**-self.tolerance_digits and (n > 0 or proved is True)
+        agrees = worst < 10.0**-self.tolerance_digits
+        ok = agrees and (n > 0 or proved is True)
         if self.kind != "identity":
             ok = ok and proved is True
-        return StepCheck(self.description, proved, worst if n else None, n, ok)
+        return StepCheck(self.description, proved, worst if n else None, n, ok, self.route, agrees if n else None)
 
 
 def prove_zero(expr: sp.Expr) -> bool | None:
@@ -178,6 +203,13 @@ def _bound_symbols(*exprs: sp.Expr) -> list[sp.Symbol]:
             if isinstance(node, (sp.Sum, sp.Product, sp.Integral)):
                 out.extend(lim[0] for lim in node.limits)
     return out
+
+
+def evaluate_at(expr: sp.Expr, point: Mapping[Any, Any]) -> mpmath.mpf:
+    """``expr`` at a point of a step's domain (symbols to numbers, indexed bases to lists), at the working
+    precision: what a ``numeric_lhs`` uses to evaluate a closed form."""
+    symbols = {k: v for k, v in point.items() if not isinstance(k, sp.IndexedBase)}
+    return _numeric(expr, symbols, {k: v for k, v in point.items() if isinstance(k, sp.IndexedBase)})
 
 
 def _numeric(expr: sp.Expr, point: Mapping[sp.Symbol, Any], values: Mapping[sp.IndexedBase, Any] | None = None) -> mpmath.mpf:
