@@ -393,6 +393,9 @@ class Model:
     """Parameter values that make a readable figure when ``plot`` is given none."""
     latex: Any = None
     """``latex(**params, order=) -> str``: the closed forms and series as LaTeX (``theory --latex``)."""
+    faults: Any = None
+    """``faults() -> tuple of Fault``: the model's catalogue of deliberate errors
+    (:mod:`modelcollapse.proofs.faults`), each with how to inject it and the claims to check under it."""
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
@@ -463,6 +466,11 @@ class Model:
         """``{claim id: factory}`` of the model's claims (empty when it declares none)."""
         claims = _load(self.claims)
         return {} if claims is None else dict(claims())
+
+    def fault_catalogue(self) -> tuple[Any, ...]:
+        """The model's fault catalogue (empty when it declares none)."""
+        faults = _load(self.faults)
+        return () if faults is None else tuple(faults())
 
     def describe(self) -> dict[str, Any]:
         """Plain-data description: the ``models --json`` entry."""

@@ -703,6 +703,7 @@ MODEL = Model(
     theory="modelcollapse.proofs.categorical:theory",
     simulate="modelcollapse.numeric.categorical:simulate",
     claims="modelcollapse.proofs.categorical:claim_factories",
+    faults="modelcollapse.proofs.categorical_faults:faults",
     validate=_validate,
     generations=lambda params: len(params["sizes"]),
     figures=(

@@ -649,6 +649,7 @@ MODEL = Model(
     theory="modelcollapse.symbolic.gaussian1d:theory",
     simulate="modelcollapse.numeric.gaussian1d:simulate",
     claims="modelcollapse.proofs.gaussian1d:claim_factories",
+    faults="modelcollapse.proofs.gaussian1d_faults:faults",
     validate=_validate,
     generations=lambda params: len(params["sizes"]),
     figures=(

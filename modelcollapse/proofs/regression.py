@@ -859,6 +859,7 @@ MODEL = Model(
     theory="modelcollapse.proofs.regression:theory",
     simulate="modelcollapse.numeric.regression:simulate",
     claims="modelcollapse.proofs.regression:claim_factories",
+    faults="modelcollapse.proofs.regression_faults:faults",
     validate=N.validate,
     generations=lambda params: params["generations"],
     figures=(
