@@ -83,6 +83,18 @@ def _moment_tex(a: int, b: int, at: str = "i+1") -> str:
     return " ".join(parts) or "1"
 
 
+def _guarded(route: Callable[[Mapping], Any]) -> Callable[[Mapping], Any]:
+    """A quadrature route computed with ten guard digits, so that an exact zero (a quantity at ``g = 0``) comes
+    out far below the step's tolerance despite the cancellation of its terms."""
+
+    @functools.wraps(route)
+    def guarded(point: Mapping) -> Any:
+        with mpmath.workdps(mpmath.mp.dps + 10):
+            return route(point)
+
+    return guarded
+
+
 def cochran_law(size: int, estimator: str) -> Q.Density:
     r"""The density of :math:`V = \sigma_{i+1}^2/\sigma_i^2` for a refit on ``size`` points, as the assumptions
     state it (Cochran's theorem: :math:`D_i V \sim \chi^2_{M_i - 1}`), written out for the quadrature routes."""
@@ -96,6 +108,7 @@ def _transition_step(a: int, b: int, estimator: str) -> DerivationStep:
     inner = (_d + _s * Z / sp.sqrt(G.M)) ** a * (_s * sp.sqrt(V)) ** b
     rhs = sp.Add(*(c * _d**i * _s**j for (i, j), c in G.transition(a, b, estimator).items()))
 
+    @_guarded
     def numeric_lhs(point):
         M = int(point[G.M])
         return Q.expectation(inner, {Z: Q.normal(), V: cochran_law(M, estimator)},
@@ -113,7 +126,7 @@ def _transition_step(a: int, b: int, estimator: str) -> DerivationStep:
         domain={G.M: _size, _d: _real, _s: _pos},
         numeric_lhs=numeric_lhs,
         points=2,
-        tolerance_digits=20,
+        tolerance_digits=14,
         route="quadrature",
     )
 
@@ -123,6 +136,7 @@ def _log_refit_step(quantity: str, estimator: str, term: sp.Expr) -> DerivationS
     V = sp.Symbol("V", positive=True)
     power = 1 if quantity == "mean_log_sigma2" else 2
 
+    @_guarded
     def numeric_lhs(point):
         law = {V: cochran_law(int(point[G.M]), estimator)}
         mean = Q.expectation(sp.log(V), law)
@@ -141,7 +155,7 @@ def _log_refit_step(quantity: str, estimator: str, term: sp.Expr) -> DerivationS
         domain={G.M: _size},
         numeric_lhs=numeric_lhs,
         points=2,
-        tolerance_digits=20,
+        tolerance_digits=14,
         route="quadrature",
     )
 
@@ -154,6 +168,7 @@ def _decomposition_quadrature(quantity: str, estimator: str, generations: int) -
     size_symbols = G.size_symbols(generations)
     zp = sp.Symbol("Z'", real=True)
 
+    @_guarded
     def numeric_lhs(point):
         sizes = [int(point[m]) for m in size_symbols]
         dec = G.decomposition(sizes, estimator)
@@ -180,6 +195,7 @@ def _moments_quadrature(quantity: str, estimator: str) -> Callable[[Mapping], An
     kind, statistic = G.statistic(quantity)
     zp = sp.Symbol("Z'", real=True)
 
+    @_guarded
     def numeric_lhs(point):
         sigma = point[G.sigma]
         parts = []
@@ -291,7 +307,7 @@ def _moment_steps(quantity: str, estimator: str, statement: sp.Expr) -> list[Der
             domain=_symbolic_domain(),
             numeric_lhs=_moments_quadrature(quantity, estimator),
             points=1,
-            tolerance_digits=20,
+            tolerance_digits=14,
             display=((G.latex_name(quantity), in_moments),),
             names=at_g,
             route="quadrature",
@@ -381,7 +397,7 @@ def _steps(quantity: str, estimator: str, statement: sp.Expr | None = None) -> t
             rhs=G.exact(quantity, 2, estimator),
             domain={**_sizes_domain(2), G.sigma: _pos},
             numeric_lhs=_decomposition_quadrature(quantity, estimator, 2),
-            tolerance_digits=20,
+            tolerance_digits=14,
             shown=False,
             route="quadrature",
         )
