@@ -545,7 +545,10 @@ def _executor(scheduler: str | None, workers: int) -> Any:
 def _cmd_sweep(model: Model, args: argparse.Namespace) -> int:
     from . import sweep
 
-    axes = sweep.parse_axes(model, args.grid, getattr(args, "sizes_grid", None), getattr(args, "generations", None))
+    # --generations is the schedule axis only where the model has a schedule (else it is the model's own option)
+    schedule = any(p.kind == "sizes" for p in model.parameters)
+    axes = sweep.parse_axes(model, args.grid, getattr(args, "sizes_grid", None),
+                            getattr(args, "generations", None) if schedule else None)
     params = {p.name: getattr(args, p.name) for p in model.parameters if getattr(args, p.name) is not None}
     chains = int_arg("chains", args.chains, minimum=2)
     seed = int_arg("seed", args.seed, minimum=0) if args.seed is not None else None
@@ -672,7 +675,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
         for p in m.parameters:
             default = "required" if p.required else f"default {_show(p.default)}"
             print(f"  {p.option:<22} {p.constraint()}; {default}. {p.help}")
-        keys = ", ".join(q.key + ("" if q.exact else " (simulation)") for q in m.quantities)
+        keys = ", ".join(q.key + ("" if q.exact else " (series)" if q.series else " (simulation)") for q in m.quantities)
         print(f"  quantities: {keys}")
         print(f"  samplers: {', '.join(m.samplers)}")
     return 0

@@ -221,7 +221,7 @@ class Parameter:
         if self.kind == "floats":
             if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
                 raise ParameterError(f"{name} must be {self.constraint()} (got {value!r})")
-            return tuple(self._check_real(f"{name}[{i}]", v) for i, v in enumerate(value))
+            return tuple(self._check_real(f"{name}[{i}]", v, entry=True) for i, v in enumerate(value))
         # sizes: integers within the bounds; the model's validate() applies estimator-dependent minima
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
             raise ParameterError(f"{name} must be {self.constraint()} (got {value!r})")
@@ -230,19 +230,20 @@ class Parameter:
         lo = None if self.minimum is None else int(self.minimum)
         return tuple(check_integer(f"{name}[{i}]", m, minimum=lo) for i, m in enumerate(value))
 
-    def _check_real(self, name: str, value: Any) -> float:
+    def _check_real(self, name: str, value: Any, entry: bool = False) -> float:
         if isinstance(value, bool):
             raise ParameterError(f"{name} must be a number, not a boolean (got {value!r})")
+        constraint = "a finite number" + self._bounds() if entry else self.constraint()  # one entry of a list
         try:
             out = float(value)
         except (TypeError, ValueError):
-            raise ParameterError(f"{name} must be {self.constraint()} (got {value!r})") from None
+            raise ParameterError(f"{name} must be {constraint} (got {value!r})") from None
         lo, hi = self.minimum, self.maximum
         bad = not math.isfinite(out)
         bad |= lo is not None and (out <= lo if self.strict else out < lo)
         bad |= hi is not None and out > hi
         if bad:
-            raise ParameterError(f"{name} must be {self.constraint()} (got {value!r})")
+            raise ParameterError(f"{name} must be {constraint} (got {value!r})")
         return out
 
     def to_json(self, value: Any) -> Any:
@@ -317,6 +318,9 @@ class Figure:
     * ``"paths"``: ``quantities = (path statistic, exact mean quantity)``: individual chains from the
       model's ``simulate(..., trajectories=True)`` (``result.paths()[statistic]``), their 5--95 % band and
       the exact mean;
+    * ``"profile"``: ``quantities = (profile, reference)``: ranked profiles at the last generation from the
+      model's ``simulate(..., trajectories=True).profiles()`` (``[profile]``: chains x K, each sorted
+      decreasingly; ``[reference]``: 1 x K), log-log over rank: a few chains, their mean, the reference;
     * ``"compare"``: ``quantities = (quantity,)`` and ``vary = (parameter, values)``: the exact curve and
       the Monte Carlo estimate +- 2 s.e. of one quantity for each value of one parameter (the others as
       given), in one panel.
@@ -525,3 +529,5 @@ def get_model(name: str) -> Model:
 register("modelcollapse.proofs.gaussian1d:MODEL", name="gaussian1d")
 register("modelcollapse.proofs.categorical:MODEL", name="categorical")
 register("modelcollapse.proofs.regression:MODEL", name="regression")
+register("modelcollapse.proofs.gaussiannd:MODEL", name="gaussiannd")
+register("modelcollapse.proofs.ngram:MODEL", name="ngram")

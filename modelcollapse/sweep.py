@@ -445,12 +445,16 @@ def _resumable(
     axis_names: Sequence[str],
     quantities: Sequence[str],
     path: Path,
+    fixed: Mapping[int, dict[str, str]] | None = None,
 ) -> dict[int, list[dict[str, Any]]]:
-    """Complete cells of ``rows`` (all quantities present), checked against this sweep's parameters."""
+    """Complete cells of ``rows`` (all quantities present), checked against this sweep's parameters: ``run``, and
+    per cell the resolved values of the parameters that are not axes (``fixed[cell]``; a default may depend
+    on an axis, e.g. a default covariance on a dimension axis)."""
     by_index = {c.index: c for c in grid}
     found: dict[int, dict[str, dict[str, Any]]] = {}
     for row in rows:
-        for k, v in run.items():
+        expected = {**run, **(fixed or {}).get(row["cell"], {})}
+        for k, v in expected.items():
             if row[k] != v:
                 raise ParameterError(
                     f"{path} holds a different sweep ({k} {row[k]!r}, this run {v!r}); "
@@ -665,10 +669,10 @@ def run_sweep(
     seed = check_integer("seed", seed, minimum=0)
     run = {"model": spec.name, "sampler": sampler, "series_order": order, "seed": str(seed), "chains": chains,
            "chunk_size": chunk}
-    first = cell_params[grid_cells[0].index]
-    check_run = {**run, **{p.name: value_text(first[p.name]) for p in spec.parameters if p.name not in names}}
+    fixed = {c.index: {p.name: value_text(cell_params[c.index][p.name]) for p in spec.parameters if p.name not in names}
+             for c in grid_cells}
     quantities = spec.quantity_keys
-    done = _resumable(existing, check_run, grid_cells, names, quantities, path)
+    done = _resumable(existing, run, grid_cells, names, quantities, path, fixed)
 
     journal = _journal(path, fmt)
     journal.parent.mkdir(parents=True, exist_ok=True)

@@ -121,3 +121,14 @@ def test_plot_out_must_be_a_directory(tmp_path, capsys):
     code = main(["plot", "gaussian1d", "--sizes", "5x3", "--out", str(target), "--chains", "100"])
     _, err = capsys.readouterr()
     assert code == 2 and "out must be a directory" in err
+
+
+def test_profile_figure_kind(tmp_path, capsys):
+    # a 'profile' figure (declared by categorical): ranked profiles of a traced run, log-log, deterministic
+    argv = ["plot", "categorical", "--dist", "zipf:1.1,30", "--sizes", "20x6", "--chains", "300"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    data = (tmp_path / "a" / "rank_frequency.png").read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+    assert data == (tmp_path / "b" / "rank_frequency.png").read_bytes()

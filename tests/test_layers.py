@@ -16,7 +16,8 @@ def _modules_after(import_line: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "module",
-    ["modelcollapse.symbolic", "modelcollapse.symbolic.gaussian1d", "modelcollapse.symbolic.recursion", "modelcollapse.symbolic.series"],
+    ["modelcollapse.symbolic", "modelcollapse.symbolic.gaussian1d", "modelcollapse.symbolic.recursion", "modelcollapse.symbolic.series",
+     "modelcollapse.symbolic.ngram"],
 )
 def test_symbolic_imports_no_numeric_layer(module):
     loaded = _modules_after(f"import {module}")
@@ -24,7 +25,7 @@ def test_symbolic_imports_no_numeric_layer(module):
     assert not any(m.startswith("modelcollapse.numeric") or m.startswith("modelcollapse.proofs") for m in loaded)
 
 
-@pytest.mark.parametrize("module", ["modelcollapse.numeric", "modelcollapse.numeric.gaussian1d"])
+@pytest.mark.parametrize("module", ["modelcollapse.numeric", "modelcollapse.numeric.gaussian1d", "modelcollapse.numeric.ngram"])
 def test_numeric_imports_no_sympy(module):
     loaded = _modules_after(f"import {module}")
     assert "sympy" not in loaded and "mpmath" not in loaded

@@ -336,7 +336,8 @@ def fragment_rows(claim: Claim) -> tuple[list[str], list[str]]:
     if claim.published is not None:
         return _published_rows(claim), []
     short, defs = _abbreviated(claim)
-    return layout_rows(claim.lhs_latex, render(short)), _where_rows(claim, defs)
+    rhs = render(short) + ("" if claim.exact else " + " + _remainder((claim.series_order or 0) + 1))
+    return layout_rows(claim.lhs_latex, rhs), _where_rows(claim, defs)
 
 
 def _head(claim: Claim, what: str = "") -> str:
@@ -509,6 +510,12 @@ def _series_block(claim: Claim, ev: Evidence) -> list[str]:
     k = claim.series_order
     if k is None:  # a claim without a series (exact form and Monte Carlo only)
         return []
+    if not claim.exact:  # the statement is the series: nothing exact to check its remainder against
+        steps = ", ".join(f"(S{n + 1})" for n in range(len(claim.steps)))
+        return [r"\paragraph{Series.}",
+                rf"The statement is a series of order ${k}$: with no exact form to check its remainder against, "
+                rf"its coefficients are checked by the independent routes of the derivation steps {steps}, and the "
+                r"Monte Carlo check is made where the omitted terms are far below its standard error."]
     rhs = render(_series_expr(claim, claim.series(k))) + " + " + _remainder(k + 1)
     out = [
         r"\paragraph{Series.}",
@@ -557,7 +564,7 @@ def _kind(claim: Claim) -> str:
 
 def _units(claim: Claim) -> str:
     if claim.unit == 1:
-        return "Values are dimensionless"
+        return "Values are dimensionless" if claim.unit_text in ("", "1") else f"Values in {claim.unit_text}"
     return f"Values in units of ${render(claim.unit)}$"
 
 
@@ -798,6 +805,9 @@ def _theorem(claim: Claim, standing: Sequence[str]) -> list[str]:
     then = "then " if extra else ""
     if claim.scope:
         out.append(f"{then}{claim.scope}{refs},")
+    elif not claim.exact:
+        out.append(rf"{then}as every $M_i \to \infty$ at fixed $g$ (no closed form is known; the coefficients are "
+                   rf"derived below){refs},")
     elif claim.series_symbols:
         base, _ = claim.series_symbols
         out.append(rf"{then}for every $g \ge 0$ and all sizes ${base.name}_0, \dots, {base.name}_{{g-1}}${refs},")
@@ -835,16 +845,17 @@ def _cited(claims: Sequence[Claim]) -> list[str]:
     return sorted(keys)
 
 
+SUMMARY_ROWS = 40
+"""Rows of one summary table: a ``tabular`` cannot break across pages, so longer summaries are split."""
+
+
 def _summary(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> list[str]:
-    out = [
-        r"\section*{Summary}",
-        r"\begin{center}\footnotesize",
-        r"\begin{tabular}{@{}lrrrrp{2.1cm}@{}}",
-        r"\toprule",
-        r"claim & eq. & \multicolumn{3}{c}{$z$: exact sampler, brute force, published} & status \\",
-        r"\midrule",
-    ]
-    for claim in claims:
+    out = [r"\section*{Summary}"]
+    head = [r"\begin{center}\footnotesize", r"\begin{tabular}{@{}lrrrrp{2.1cm}@{}}", r"\toprule",
+            r"claim & eq. & \multicolumn{3}{c}{$z$: exact sampler, brute force, published} & status \\", r"\midrule"]
+    for n, claim in enumerate(claims):
+        if n % SUMMARY_ROWS == 0:  # a tabular does not break across pages: one per page's worth of rows
+            out += ([r"\bottomrule", r"\end{tabular}", r"\end{center}"] if n else []) + head
         r = evidence[claim.id].result
         pub = r.get("published") or {}
         entries = mc_entries(r)

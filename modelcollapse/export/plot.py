@@ -9,7 +9,9 @@ parameter setting:
   on the series stops being valid;
 * ``spread`` figures: the exact mean :math:`\pm 1` exact standard deviation of a quantity, with the Monte
   Carlo mean and spread;
-* ``paths`` figures: individual chains of a path statistic, their 5--95 % band and the exact mean.
+* ``paths`` figures: individual chains of a path statistic, their 5--95 % band and the exact mean;
+* ``profile`` figures: a ranked profile at the last generation (log-log over rank): a few chains, their
+  Monte Carlo mean and the reference profile the model gives.
 
 The theory of every generation comes from one call of the model's theory (``record="all"``), the Monte
 Carlo from one run that records every generation.  Figures are sized for papers (:data:`WIDTHS`), carry no
@@ -211,7 +213,8 @@ def _values_axes(ax: Any, err_ax: Any | None, spec: Model, data: FigureData, fig
     x = data.generations
     est, se = data.estimate[q], data.stderr[q]
     exact, series = data.exact[q], data.series[q]
-    log = _use_log(fig_spec, exact)
+    has_exact = bool(np.isfinite(exact).any())
+    log = _use_log(fig_spec, exact if has_exact else est)
     lower, upper = est - 2 * se, est + 2 * se
     limits = _limits(_finite(exact, np.where(lower > 0, lower, np.nan) if log else lower, upper), log)
     if log:
@@ -220,7 +223,8 @@ def _values_axes(ax: Any, err_ax: Any | None, spec: Model, data: FigureData, fig
             lower = np.where(lower > 0, lower, limits[0])
     ax.fill_between(x, lower, upper, color="tab:blue", alpha=0.25, linewidth=0,
                     label=f"Monte Carlo $\\pm 2$ s.e. ({data.chains:,} chains)")
-    ax.plot(x, exact, color="black", label="exact")
+    if has_exact:
+        ax.plot(x, exact, color="black", label="exact")
     has_series = bool(np.isfinite(series).any())
     if has_series:
         ax.plot(x, series, color="tab:red", linestyle="--", label=f"series, order {data.order}")
@@ -240,12 +244,14 @@ def _values_axes(ax: Any, err_ax: Any | None, spec: Model, data: FigureData, fig
         if last:
             ax.set_xlabel("generation $g$")
         return
+    # without an exact form the series is compared with the Monte Carlo estimate instead
+    ref, ref_name = (exact, "exact") if has_exact else (est, "MC")
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(exact != 0, (series - exact) / np.abs(exact), np.nan)
-        mc = np.where(exact != 0, 2 * se / np.abs(exact), np.nan)
+        rel = np.where(ref != 0, (series - ref) / np.abs(ref), np.nan)
+        mc = np.where(ref != 0, 2 * se / np.abs(ref), np.nan)
     err_ax.fill_between(x, -mc, mc, color="tab:blue", alpha=0.25, linewidth=0, label="MC resolution ($\\pm 2$ s.e.)")
     if has_series:
-        err_ax.plot(x, rel, color="tab:red", linestyle="--", label="(series $-$ exact)/exact")
+        err_ax.plot(x, rel, color="tab:red", linestyle="--", label=f"(series $-$ {ref_name})/{ref_name}")
     err_ax.axhline(0, color="black", linewidth=0.6)
     # the range: the Monte Carlo resolution, and the series' error up to 100 % (beyond that it is clipped)
     resolution = _finite(mc)
@@ -333,8 +339,9 @@ def _paths(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: flo
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(width, 0.62 * width if width < 5 else 2.8))
     paths, band = data.paths[statistic], data.bands[statistic]
     x = np.arange(paths.shape[1])
-    mean = np.concatenate([[paths[0, 0]], data.exact[mean_q]])
-    log = _use_log(fig_spec, np.concatenate([mean, _finite(band)]))
+    exact = bool(np.isfinite(data.exact[mean_q]).any())  # a simulation-only mean: draw the Monte Carlo one
+    mean = np.concatenate([[paths[0, 0]], data.exact[mean_q] if exact else data.estimate[mean_q]])
+    log = _use_log(fig_spec, np.concatenate([_finite(mean), _finite(band)]))
     if log:
         ax.set_yscale("log")
         notes.add("a logarithmic value axis")
@@ -344,8 +351,40 @@ def _paths(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: flo
     for n, path in enumerate(paths):
         ax.plot(x, np.where(path > 0, path, np.nan) if log else path, linewidth=0.5, alpha=0.6, color="tab:gray",
                 label="individual chains" if n == 0 else None)
-    ax.plot(x, mean, color="black", label=f"exact ${spec.quantity(mean_q).latex}$")
+    if exact:
+        ax.plot(x, mean, color="black", label=f"exact ${spec.quantity(mean_q).latex}$")
+    else:
+        ax.plot(x, mean, color="black", linestyle=":",
+                label=f"Monte Carlo ${spec.quantity(mean_q).latex}$ ({data.chains:,} chains)")
     _finish(ax, None, fig_spec.ylabel or statistic, which="both")
+    return fig
+
+
+def _profile(plt: Any, spec: Model, data: FigureData, fig_spec: Figure, width: float, ax: Any, notes: _Notes) -> Any:
+    """``quantities = (profile, reference)``: ``profiles()[profile]`` of the model's traced run (chains x K,
+    each chain's profile sorted decreasingly) against ``profiles()[reference]`` (1 x K), log-log over rank.
+    The traced run is the one ``paths`` figures use (``trajectory_chains`` chains, child seed ``[seed, 1]``)."""
+    profile, reference = fig_spec.quantities
+    traced = spec.run_simulation(data.params, data.trajectory_chains, seed=np.random.SeedSequence([data.seed, 1]),
+                                 trajectories=True).profiles()
+    rows, ref = np.asarray(traced[profile], dtype=float), np.asarray(traced[reference], dtype=float).ravel()
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(width, 0.62 * width if width < 5 else 2.8))
+    rank = np.arange(1, rows.shape[1] + 1)
+    for n, row in enumerate(rows[:8]):
+        ax.plot(rank[row > 0], row[row > 0], linewidth=0.5, alpha=0.6, color="tab:gray",
+                label="individual chains" if n == 0 else None)
+    mean = rows.mean(axis=0)
+    ax.plot(rank[mean > 0], mean[mean > 0], color="tab:blue", label=f"Monte Carlo mean ({rows.shape[0]:,} chains)")
+    r_rank = np.arange(1, ref.size + 1)
+    ax.plot(r_rank[ref > 0], ref[ref > 0], color="black", linestyle="--", label=f"reference {reference}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    notes.add(f"profiles of generation {int(data.generations[-1])} from {rows.shape[0]:,} traced chains, "
+              "logarithmic axes (zeros not drawn)")
+    ax.set_xlabel("rank")
+    ax.set_ylabel(fig_spec.ylabel or profile)
+    ax.legend(loc="best", frameon=False)
+    ax.grid(alpha=0.3, which="both")
     return fig
 
 
@@ -382,10 +421,12 @@ _WHAT = {
     "spread": "Exact mean $\\pm$ one exact standard deviation (orange), Monte Carlo mean $\\pm 2$ s.e. and $\\pm$ one s.d.",
     "paths": "Individual chains (grey), their 5--95 % band (green) and the exact mean (black).",
     "compare": "Exact form (lines) and Monte Carlo estimate $\\pm 2$ standard errors (bands) for each value of {vary}.",
+    "profile": ("Ranked profiles at the last generation over rank: a few chains (grey), the Monte Carlo mean of the "
+                "sorted profiles (blue) and the reference profile (black, dashed)."),
 }
 
 
-_DRAW = {"values": _values, "spread": _spread, "paths": _paths, "compare": _compare}
+_DRAW = {"values": _values, "spread": _spread, "paths": _paths, "compare": _compare, "profile": _profile}
 
 
 def _params_text(spec: Model, data: FigureData, skip: tuple[str, ...] = ()) -> str:

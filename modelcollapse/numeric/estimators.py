@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from modelcollapse._validation import ParameterError
 
 __all__ = [
     "STATISTICS",
+    "ChunkSummaries",
     "Estimate",
     "MomentSummary",
     "chain_statistics",
@@ -237,6 +239,31 @@ class MomentSummary:
         mu4 = self.m4 / n
         v = (mu4 - (n - 3) / (n - 1) * mu2 * mu2) / n
         return Estimate(s2, math.sqrt(max(v, 0.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSummaries:
+    """The result of consecutive chunks of chains: per recorded generation ``{statistic: MomentSummary}``, and
+    other pieces (e.g. trajectories) kept in chunk order.  :meth:`merge` is what
+    :func:`~modelcollapse.numeric.executors.run_chunks` folds with.
+
+    >>> a = ChunkSummaries(2, ({"x": MomentSummary.from_array([1.0, 2.0])},), ("p",))
+    >>> b = ChunkSummaries(1, ({"x": MomentSummary.from_array([3.0])},), ("q",))
+    >>> m = a.merge(b)
+    >>> m.chains, m.summaries[0]["x"].mean().value, m.pieces
+    (3, 2.0, ('p', 'q'))
+    """
+
+    chains: int
+    summaries: tuple[dict[str, MomentSummary], ...]
+    pieces: tuple[Any, ...] = ()
+
+    def merge(self, other: ChunkSummaries) -> ChunkSummaries:
+        return ChunkSummaries(
+            self.chains + other.chains,
+            tuple({k: a[k].merge(b[k]) for k in a} for a, b in zip(self.summaries, other.summaries, strict=True)),
+            self.pieces + other.pieces,
+        )
 
 
 def summarize(stats: Mapping[str, ArrayLike]) -> dict[str, MomentSummary]:

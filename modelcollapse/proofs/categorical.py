@@ -712,6 +712,8 @@ MODEL = Model(
         Figure("tail", "The tail: expected mass conserved, present mass lost", ("mean_tail_mass", "tail_mass_present")),
         Figure("support_paths", "Individual chains losing categories", ("support", "expected_support"),
                kind="paths", ylabel="number of categories with $p_g[k] > 0$"),
+        Figure("rank_frequency", "Rank-frequency: $p_g$ sorted against $p$ ($E\\,p_g[k] = p_k$ by category, exactly)",
+               ("rank_frequency", "p"), kind="profile", ylabel="probability"),
     ),
     notation=(
         (r"p", r"the original distribution over $K$ categories, ranked: $p_1 \ge p_2 \ge \dots$"),

@@ -362,6 +362,8 @@ class Claim:
     unit: sp.Expr = sp.Integer(1)
     """The quantity's unit as a SymPy expression (``sigma**2``): exact values are in this unit."""
     unit_text: str = "1"
+    """The unit in words; with :attr:`unit` 1 and a text other than ``"1"`` it names what the values are measured
+    in (LaTeX text mode, e.g. ``units of the entries of $\\Sigma_0$``)."""
     series_symbols: tuple[Any, ...] = ()
     """``(M, g)``: the indexed sizes and the number of generations a series is written in."""
     display: Callable[[sp.Expr], tuple[sp.Expr, list[tuple[str, sp.Expr]]]] | None = None
@@ -370,6 +372,13 @@ class Claim:
     notes: str = ""
     scope: str = ""
     """Where the exact form holds, as the appendix's theorem states it (default: every ``g`` and all sizes)."""
+    exact: bool = True
+    """``False`` for a quantity without a closed form: :attr:`statement` is then the series to
+    :attr:`series_order` (the remainder is O(M^-(series_order+1))), :attr:`exact_value` returns that series, and
+    :attr:`mc_target` is required.  Verification then has no exact form to check the remainder order against:
+    the claim's derivation steps must check the coefficients by independent routes (a reduction to an exact
+    case, exact moments through the engine, ...), and its Monte Carlo check is made at sizes where the
+    omitted terms are far below the standard error."""
 
     @property
     def mc_sizes(self) -> tuple[int, ...]:

@@ -41,19 +41,23 @@ def peel(expr: sp.Expr, n: sp.Symbol) -> sp.Expr:
     r"""Split off the term (factor) at ``n`` of every sum (product) whose upper limit is exactly ``n``,
     then write out sums and products whose limits differ by a constant (empty ones are 0 and 1).
 
-    >>> j, g = sp.symbols("j g", integer=True)
+    >>> j, k, d, g = sp.symbols("j k d g", integer=True)
     >>> peel(sp.Product(sp.IndexedBase("x")[j], (j, 0, g)), g)
     x[g]*Product(x[j], (j, 0, g - 1))
+    >>> peel(sp.Sum(k * sp.IndexedBase("x")[j], (k, 1, d), (j, 0, g)), g)  # a double sum, outer limit at g
+    Sum(k*x[g], (k, 1, d)) + Sum(k*x[j], (k, 1, d), (j, 0, g - 1))
     """
 
     def split(node: sp.Basic) -> sp.Basic:
-        if not _binder(node) or len(node.limits) != 1:
+        if not _binder(node):
             return node
-        var, lo, hi = node.limits[0]
-        if hi != n:
+        *inner, (var, lo, hi) = node.limits  # the last limit is the outermost
+        if hi != n or any(b.has(var) for lim in inner for b in lim[1:]):
             return node
-        rest = node.func(node.function, (var, lo, n - 1))
-        last = node.function.xreplace({var: n})
+        # a multiple sum (product) whose outer limit ends at n: the inner limits do not depend on its variable
+        rest = node.func(node.function, *inner, (var, lo, n - 1))
+        body = node.function.xreplace({var: n})
+        last = node.func(body, *inner) if inner else body
         return rest + last if isinstance(node, sp.Sum) else rest * last
 
     return _explicit(bottom_up(sp.sympify(expr), split))
@@ -137,13 +141,23 @@ def canonical(expr: sp.Expr) -> sp.Expr:
 
 def prove_zero_by_structure(expr: sp.Expr) -> bool | None:
     """``True`` if ``expr`` is 0 after linearity of sums, factors out of sums, canonical bound variables and
-    expansion; ``None`` otherwise."""
+    expansion (and, last, over a common denominator); ``None`` otherwise.
+
+    >>> j, g = sp.symbols("j g", integer=True, nonnegative=True)
+    >>> x = sp.IndexedBase("x", positive=True)
+    >>> P = sp.Product(x[j], (j, 0, g - 1))
+    >>> prove_zero_by_structure(P * (x[g] + 1) / (x[g] - 1) - P - 2 * P / (x[g] - 1))
+    True
+    """
     out = sp.expand(canonical(_pull(sp.expand(expr))))
     if out == 0:
         return True
     # a second pass: products split by the first may have exposed more factors to pull out
     out = sp.expand(canonical(_pull(out)))
-    return True if out == 0 else None
+    if out == 0:
+        return True
+    # rational coefficients over different denominators (sums and products taken as atoms)
+    return True if sp.cancel(sp.together(out)) == 0 else None
 
 
 def prove_recurrence(lhs_next: sp.Expr, rhs: sp.Expr, n: sp.Symbol) -> bool | None:

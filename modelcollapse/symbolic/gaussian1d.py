@@ -29,6 +29,7 @@ evaluated numerically; the symbolic forms keep :math:`\sigma`.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -863,3 +864,238 @@ def _check_regime_symbolic(sizes: Sequence, estimator: str, scheme: str, real: A
     if scheme != "mix" and real != 0:
         raise ParameterError(f"real must be 0 unless scheme is mix (got real={real} with scheme {scheme})")
     return scheme, real
+
+
+def _fit_points(points: Sequence[sp.Expr], estimator: str) -> tuple[sp.Expr, sp.Expr]:
+    """Sample mean and variance (divisor by ``estimator``) of explicit points."""
+    n = len(points)
+    mean = sp.Add(*points) / n
+    return mean, sp.Add(*((x - mean) ** 2 for x in points)) / _divisor(sp.Integer(n), estimator)
+
+
+def _integrate_layers(expr: sp.Expr, layers: Sequence[tuple[list, sp.Symbol | None, sp.Expr | None]]) -> sp.Expr:
+    """Integrate the standard normals of each layer, last layer first.  A layer's points were drawn with the
+    scale symbol ``s`` standing for :math:`\\sigma_i = \\sqrt{v_i}`: after its normals are integrated only
+    even powers of ``s`` remain (checked), and :math:`s^2` is replaced by the fit's variance ``v`` in the
+    earlier layers' normals."""
+    for normals, s, v in reversed(layers):
+        expr = sp.expand(expectation(expr, {z: StandardNormal() for z in normals}))
+        if s is not None:
+            out = sp.Integer(0)
+            for (k,), c in sp.Poly(expr, s).terms():
+                if k % 2:
+                    raise ArithmeticError(f"an odd power of {s} survived the integration of its points")
+                out += c * v ** (k // 2)
+            expr = sp.expand(out)
+    return expr
+
+
+def exact_direct_regime(
+    quantity: str, sizes: Sequence[int], estimator: str = "unbiased", scheme: str = "accumulate", real: int = 0
+) -> sp.Expr:
+    r"""The exact value of ``quantity`` in a data regime by an independent route: explicit points.
+
+    Every point of every sample is written out as :math:`\mu + \sigma Z` (real) or :math:`\mu_i + \sigma_i Z`
+    (drawn from fit :math:`i`), every fit is the sample mean and variance of its explicit training points (the
+    pool, a subsample of it, or the newest sample with its real points), and the expectation is taken over
+    the standard normals, newest first (and, for ``accumulate-subsample``, averaged over every subsample,
+    enumerated).  No Cochran reduction, chi-square law or moment transition is used.  Exponential in the
+    sizes: for small schedules (tests and derivation steps use a few points per generation).
+
+    >>> exact_direct_regime("var_mu", (3, 3, 2), scheme="accumulate")
+    427*sigma**2/960
+    """
+    q = _TABLE[_check_quantity(quantity)]
+    estimator = check_estimator(estimator)
+    sizes = check_sizes(sizes, estimator)
+    scheme, real = check_regime(sizes, estimator, scheme, real)
+    if q.is_log or q.kind != "mean" and quantity != "var_x" or no_closed_form(quantity, scheme):
+        raise NoClosedForm(f"quantity {quantity} has no explicit-points route for scheme {scheme}")
+    statistic = q.statistic if quantity != "var_x" else _d**2 + _s**2  # Var X^g = E(mu_g-mu)^2 + E sigma_g^2
+    z0 = sp.symbols(f"z0_0:{sizes[0]}", real=True)
+    first = [mu + sigma * z for z in z0]
+
+    def value(mean: sp.Expr, var: sp.Expr, layers: list) -> sp.Expr:
+        # the statistics here are polynomials in d and s^2 (even powers of s only)
+        stat = sp.expand(statistic).xreplace({_d: mean - mu}).subs(_s**2, var)
+        return _integrate_layers(sp.expand(stat), layers)
+
+    def chains(i: int, pool: list, mean: sp.Expr, var: sp.Expr, layers: list, weight: sp.Expr):
+        """(weight, final mean, final variance, layers) of every branch (subsample choices)."""
+        if i == len(sizes):
+            yield weight, mean, var, layers
+            return
+        size = sizes[i]
+        s = sp.Symbol(f"s_{i}", positive=True)
+        synthetic = size - (real if scheme == "mix" else 0)
+        zs = list(sp.symbols(f"z{i}_0:{synthetic}", real=True))
+        zr = list(sp.symbols(f"r{i}_0:{size - synthetic}", real=True))
+        new = [mean + s * z for z in zs] + [mu + sigma * z for z in zr]
+        layer = layers + [(zs + zr, s, var)]
+        if scheme == "mix":
+            yield from chains(i + 1, new, *_fit_points(new, estimator), layer, weight)
+        elif scheme == "accumulate":
+            pool = pool + new
+            yield from chains(i + 1, pool, *_fit_points(pool, estimator), layer, weight)
+        else:  # accumulate-subsample: every subsample of `size` points of the pool, equally likely
+            pool = pool + new
+            subsets = list(itertools.combinations(range(len(pool)), size))
+            for subset in subsets:
+                train = [pool[j] for j in subset]
+                yield from chains(i + 1, pool, *_fit_points(train, estimator), layer, weight / len(subsets))
+
+    total = sp.Integer(0)
+    for weight, mean, var, layers in chains(1, first, *_fit_points(first, estimator), [(list(z0), None, None)], sp.Integer(1)):
+        total += weight * value(mean, var, layers)
+    return sp.factor(sp.expand(total))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Limits as g -> infinity of the regimes at constant sample size M
+
+
+def _rising_limit(expr: sp.Expr, n: sp.Symbol) -> sp.Expr:
+    r""":math:`\lim_{n\to\infty}` of a product of powers of rising factorials :math:`(a_k)_n` and constants.
+
+    :math:`(a)_n = \Gamma(a+n)/\Gamma(a)` and :math:`\Gamma(n+a)/\Gamma(n) \sim n^a`, so the limit is finite and
+    equal to :math:`\prod_k \Gamma(a_k)^{-e_k}` times the constants exactly when :math:`\sum_k e_k = 0` and
+    :math:`\sum_k e_k a_k = 0`; otherwise :class:`ArithmeticError`.
+    """
+    constant, count, shift = sp.Integer(1), sp.Integer(0), sp.Integer(0)
+    for factor in sp.Mul.make_args(expr):
+        base, e = factor.as_base_exp()
+        if isinstance(base, sp.RisingFactorial) and base.args[1] == n:
+            a = base.args[0]
+            count += e
+            shift += e * a
+            constant *= sp.gamma(a) ** (-e)
+        elif factor.has(n):
+            raise ArithmeticError(f"cannot take the limit of the factor {factor} as {n} -> oo")
+        else:
+            constant *= factor
+    if sp.simplify(count) != 0 or sp.simplify(shift) != 0:
+        raise ArithmeticError(f"the product does not converge to a finite non-zero limit (exponent {count}, {shift})")
+    return constant
+
+
+@functools.lru_cache(maxsize=None)
+def accumulate_variance_factors(estimator: str = "unbiased") -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    r"""``accumulate`` at constant size :math:`M`: :math:`(E\sigma_1^2/\sigma^2,\ c(i),\ E\sigma_\infty^2/\sigma^2)`.
+
+    :math:`E\sigma_{i+1}^2 = c(i)\,E\sigma_i^2` with :math:`c(i)` the regime's coefficient at the pool
+    :math:`P = iM` (derived by the engine, :func:`regime_transition`); SymPy writes
+    :math:`\prod_{i=1}^{n} c(i)` as rising factorials and :func:`_rising_limit` takes :math:`n \to \infty`.
+
+    >>> accumulate_variance_factors("mle")[2]
+    sqrt(M)*sin(pi/sqrt(M))/pi
+    """
+    estimator = check_estimator(estimator)
+    i = sp.Symbol("i", integer=True, positive=True)
+    n = sp.Symbol("n", integer=True, positive=True)
+    first = sp.factor(transition(0, 2, estimator)[(0, 2)])
+    c = sp.factor(regime_transition(0, 1, estimator, "accumulate")[(0, 2)].subs(P, i * M))
+    product = sp.product(c, (i, 1, n))
+    limit = sp.simplify(sp.gammasimp(first * _rising_limit(product, n)))
+    return first, c, limit
+
+
+def _rising_parameters(expr: sp.Expr, n: sp.Symbol) -> tuple[sp.Expr, list[sp.Expr], list[sp.Expr]]:
+    """``(constant, upper, lower)`` with ``expr`` = constant * prod (a)_n over upper / prod (b)_n over lower."""
+    constant, upper, lower = sp.Integer(1), [], []
+    for factor in sp.Mul.make_args(expr):
+        base, e = factor.as_base_exp()
+        if isinstance(base, sp.RisingFactorial) and base.args[1] == n and e.is_Integer:
+            (upper if e > 0 else lower).extend([base.args[0]] * abs(int(e)))
+        elif factor.has(n):
+            raise ArithmeticError(f"not a product of rising factorials in {n}: {factor}")
+        else:
+            constant *= factor
+    return constant, upper, lower
+
+
+def accumulate_limit(quantity: str, M_value: int, estimator: str = "unbiased", *, dps: int = 30) -> mpmath.mpf:
+    r""":math:`\lim_{g\to\infty}` of ``var_mu``, ``mean_sigma2`` or ``var_x`` under ``accumulate`` with every
+    :math:`M_i = M` (units of :math:`\sigma`).
+
+    :math:`E\sigma^2_\infty` is the closed form of :func:`accumulate_variance_factors`.  The mean gains
+    :math:`E\sigma_i^2\, M/N_i^2 = E\sigma_i^2/((i+1)^2 M)` per step, so
+    :math:`\operatorname{Var}\mu_\infty = \frac1M\bigl(1 + \sum_{n\ge 0} E\sigma_1^2\,\Pi(n)/(n+2)^2\bigr)` with
+    :math:`\Pi(n) = \prod_{i=1}^{n} c(i)` a ratio of rising factorials: the sum is a generalized hypergeometric
+    series at 1 (:func:`mpmath.hyper`, convergent since its parameter excess is 1), evaluated to ``dps`` digits.
+    Every :math:`E\sigma_k^2 \le 1`, so the limit lies below :math:`\pi^2/(6M)`.
+
+    >>> mpmath.nstr(accumulate_limit("var_mu", 10), 12), mpmath.nstr(mpmath.pi**2 / 60, 12)
+    ('0.162780970015', '0.164493406685')
+    """
+    quantity = check_choice("quantity", quantity, ("var_mu", "mean_sigma2", "var_x"))
+    M_value = check_integer("M", M_value, minimum=2)
+    first, c, limit = accumulate_variance_factors(estimator)
+    e_inf = limit.subs(M, M_value)
+    if quantity != "mean_sigma2":
+        i = sp.Symbol("i", integer=True, positive=True)
+        n = sp.Symbol("n", integer=True, nonnegative=True)
+        constant, upper, lower = _rising_parameters(sp.product(c.subs(M, M_value), (i, 1, n)), n)
+        # 1/(n+2)^2 = (2)_n^2 / (4 (3)_n^2), and (1)_n / n! = 1 supplies the hypergeometric n!
+        upper, lower = [*upper, 2, 2, 1], [*lower, 3, 3]
+    with mpmath.workdps(dps + 10):
+        e_inf = mpmath.mpf(sp.N(e_inf, dps + 10))
+        if quantity == "mean_sigma2":
+            return +e_inf
+        arg = lambda x: mpmath.mpf(sp.N(x, dps + 10))  # noqa: E731
+        series = mpmath.hyper([arg(a) for a in upper], [arg(b) for b in lower], 1)
+        var_mu = (1 + arg(first.subs(M, M_value) * constant) * series / 4) / M_value
+        return +(var_mu if quantity == "var_mu" else var_mu + e_inf)
+
+
+@functools.lru_cache(maxsize=None)
+def mix_stationary(estimator: str = "unbiased") -> dict[str, sp.Expr]:
+    r"""The fixed point of ``mix`` at constant :math:`M` and :math:`R \ge 1`: the stationary
+    :math:`\operatorname{Var}\mu` and :math:`E\sigma^2` (and :math:`\operatorname{Var}X`), solved by SymPy from
+    the second-moment block of :func:`regime_transition`.
+
+    >>> mix_stationary("unbiased")["var_mu"], mix_stationary("unbiased")["mean_sigma2"]
+    (sigma**2*(M - 1)/(2*M*R - M - R**2), R*sigma**2*(2*M - R - 1)/(2*M*R - M - R**2))
+    >>> mix_stationary("mle")["var_x"]
+    sigma**2
+    """
+    estimator = check_estimator(estimator)
+    mons = ((2, 0), (0, 2))
+    x = sp.symbols("x0 x1")
+    equations = []
+    for mon, unknown in zip(mons, x):
+        row = regime_transition(mon[0], mon[1] // 2, estimator, "mix")
+        value = sp.Add(*(c * (x[mons.index(k)] if k in mons else 1) for k, c in row.items()))
+        equations.append(sp.Eq(unknown, value))
+    (solution,) = sp.solve(equations, x, dict=True)
+    var_mu, sigma2 = (sp.factor(solution[x[0]]), sp.factor(solution[x[1]]))
+    return {"var_mu": var_mu, "mean_sigma2": sigma2, "var_x": sp.factor(var_mu + sigma2)}
+
+
+@functools.lru_cache(maxsize=None)
+def mix_fourth_moment_block(estimator: str = "unbiased") -> sp.Matrix:
+    r"""The homogeneous part of ``mix``'s fourth-order recursion on :math:`(m_{4,0}, m_{2,2}, m_{0,4})`: the
+    matrix :math:`T(M, R)` (the lower orders feed in as a bounded input once the second moments converge)."""
+    mons = ((4, 0), (2, 2), (0, 4))
+    rows = [regime_transition(a, b // 2, estimator, "mix") for a, b in mons]
+    return sp.Matrix([[sp.factor(row.get(k, 0)) for k in mons] for row in rows])
+
+
+def mix_fourth_moment_bounded(M_value: int, R_value: int, estimator: str = "unbiased") -> bool:
+    r"""Whether :math:`E\sigma_g^4` stays bounded under ``mix`` with constant :math:`M` and :math:`R` real points.
+
+    :math:`T` (:func:`mix_fourth_moment_block`) is a non-negative matrix, so its spectral radius is below 1
+    exactly when every leading principal minor of :math:`I - T` is positive (M-matrix criterion); that is
+    decided in exact rational arithmetic.  Bounded second moments need :math:`R \ge 1` as well.
+
+    >>> [mix_fourth_moment_bounded(10, r) for r in (0, 1, 2, 3)]
+    [False, False, True, True]
+    >>> [mix_fourth_moment_bounded(10, r, "mle") for r in (0, 1, 2)]
+    [False, True, True]
+    """
+    M_value = check_integer("M", M_value, minimum=2)
+    R_value = check_integer("R", R_value, minimum=0, maximum=M_value)
+    if R_value == 0:
+        return False
+    T = mix_fourth_moment_block(estimator).subs({M: M_value, R: R_value})
+    I = sp.eye(3) - T
+    return all(sp.nsimplify(I[:k, :k].det()) > 0 for k in (1, 2, 3))
