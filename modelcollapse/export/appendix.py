@@ -447,6 +447,7 @@ _ROUTE_TEXT = {
     "quadrature": "independent route: numerical integration against the densities",
     "exact sum": "independent route: an explicit sum over the law",
     "instances": "independent route: random instances computed directly",
+    "alternative": "independent route: an exact derivation by another method",
     "points": "independent route: explicit evaluation, no expectation taken",
 }
 """How the evidence names a step's independent route (:data:`~modelcollapse.proofs.claim.ROUTES`)."""

@@ -30,6 +30,8 @@ ROUTES = {
     "quadrature": "numerical integration against the densities (mpmath.quad), no moment formula used",
     "exact sum": "the expectation as an explicit sum over a discrete law (or its transition matrices)",
     "instances": "random instances of the model computed directly (e.g. a least-squares solve)",
+    "alternative": "an exact derivation of the right side by another method (combinatorics, another model's "
+                   "exact form, a closed-form density)",
     "points": "both sides are explicit expressions with no expectation left to take, evaluated at random "
               "points (independently of SymPy's symbolic proof)",
 }
@@ -195,8 +197,9 @@ class DerivationStep:
     def _evaluable_lhs(self) -> bool:
         """Whether the left side is an expression in the domain's symbols (not a placeholder for an
         expectation, a residual or a function evaluated only by ``numeric_lhs``)."""
-        if self.lhs.atoms(AppliedUndef):
-            return False
+        for f in self.lhs.atoms(sp.Function):
+            if isinstance(f, AppliedUndef) or not type(f).__module__.startswith("sympy."):
+                return False  # E(...), or a function class of the package evaluated only by numeric_lhs
         labels = {b.label for b in self.lhs.atoms(sp.IndexedBase)}
         bound = set(_bound_symbols(self.lhs))
         known = {s for s in self.domain if isinstance(s, sp.Symbol)}

@@ -29,7 +29,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-__all__ = ["Density", "expectation", "moment", "normal", "scaled_chi_square"]
+__all__ = ["Density", "density_of", "expectation", "moment", "normal", "scaled_chi_square"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,22 @@ def scaled_chi_square(dof: int, divisor: Any) -> Density:
         return D * mpmath.exp((half - 1) * mpmath.log(x) - x / 2 - half * mpmath.log(2) - mpmath.loggamma(half))
 
     return Density(f"chi2_{k}/{mpmath.nstr(D, 30)}", pdf, (0, k / D, (4 * k + 40) / D, mpmath.inf))
+
+
+def density_of(law: Any, values: Mapping[sp.Symbol, Any] | None = None) -> Density:
+    """The density of one of the engine's laws (:class:`~modelcollapse.symbolic.expectation.StandardNormal`,
+    :class:`~modelcollapse.symbolic.expectation.ChiSquare` with its degrees of freedom and divisor numbers once
+    ``values`` are substituted): its parameters, not its moment formulas."""
+    from ..symbolic.expectation import ChiSquare, StandardNormal
+
+    if isinstance(law, StandardNormal):
+        return normal()
+    if isinstance(law, ChiSquare):
+        dof, divisor = (sp.sympify(x).subs(dict(values or {})) for x in (law.dof, law.divisor))
+        if not (dof.is_Integer and divisor.is_Rational):
+            raise ValueError(f"a chi-square density needs numbers for its dof and divisor (got {dof}, {divisor})")
+        return scaled_chi_square(int(dof), divisor)
+    raise ValueError(f"no density for the law {law!r}")
 
 
 _MOMENTS: dict[tuple[str, tuple[int, int], int, int], Any] = {}

@@ -403,6 +403,8 @@ def _chains_needed(pilot: Mapping[str, Any], pilot_chains: int, group: Sequence[
     need = pilot_chains
     for t in group:
         se = pilot[t.claim.estimate_key].stderr
+        if not (math.isfinite(t.target) and t.target > 0):
+            continue  # no deviation to size for: the check reports itself underpowered
         if math.isfinite(se) and se > 0:
             sd = se * math.sqrt(pilot_chains)
             need = max(need, int(stats.chains_for_power(sd, t.target, alpha_check, power) * PILOT_MARGIN))
