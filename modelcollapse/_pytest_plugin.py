@@ -12,6 +12,9 @@ Options
 
 from __future__ import annotations
 
+import argparse
+import math
+import shlex
 import zlib
 from typing import Any
 
@@ -22,12 +25,42 @@ from modelcollapse._validation import DEFAULT_SEED
 SCALES = ("smoke", "ci", "paper")
 
 
+def _seed_option(text: str) -> int:
+    """``--mc-seed``: a non-negative integer (checked when the options are parsed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer (got {text!r})")
+    return value
+
+
+def _alpha_option(text: str) -> float:
+    """``--mc-alpha``: a probability in the open interval (0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a probability in the open interval (0, 1) (got {text!r})")
+    return value
+
+
+def _scale_option(text: str) -> str:
+    if text not in SCALES:
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(SCALES)} (got {text!r})")
+    return text
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("modelcollapse", "modelcollapse Monte Carlo checks")
-    group.addoption("--mc-seed", type=int, default=DEFAULT_SEED, help="master seed for Monte Carlo tests")
-    group.addoption("--mc-scale", choices=SCALES, default="ci", help="chain budget tier: smoke, ci or paper")
+    group.addoption("--mc-seed", type=_seed_option, default=DEFAULT_SEED,
+                    help="master seed for Monte Carlo tests (non-negative integer)")
+    group.addoption("--mc-scale", type=_scale_option, default="ci", help="chain budget tier: smoke, ci or paper")
     group.addoption(
-        "--mc-alpha", type=float, default=1e-3, help="suite-wide family-wise false-failure probability"
+        "--mc-alpha", type=_alpha_option, default=1e-3,
+        help="suite-wide family-wise false-failure probability, in (0, 1)",
     )
 
 
@@ -45,10 +78,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _declared(item: pytest.Item) -> int:
+    """Checks a test declares (``@pytest.mark.mc(checks=N)``, N an integer >= 1); 1 for an unmarked test that
+    asks for ``mc_check``.  Anything else is a usage error naming the test (never silently the full alpha)."""
     marker = item.get_closest_marker("mc")
     if marker is None:
         return 1 if "mc_check" in getattr(item, "fixturenames", ()) else 0
-    return int(marker.kwargs.get("checks", marker.args[0] if marker.args else 1))
+    checks = marker.kwargs.get("checks", marker.args[0] if marker.args else 1)
+    if isinstance(checks, bool) or not isinstance(checks, int) or checks < 1:
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.mc(checks=N) needs an integer N >= 1, the number of mc_check calls the "
+            f"test makes (got checks={checks!r})"
+        )
+    return checks
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -80,6 +121,7 @@ class MCCheck:
 
     def __init__(self, request: pytest.FixtureRequest, seed: Any) -> None:
         self._config = request.config
+        self._nodeid = request.node.nodeid
         self._allowed = max(_declared(request.node), 1)
         self._made = 0
         self.seed = seed
@@ -87,7 +129,14 @@ class MCCheck:
         self.alpha = float(self._config.getoption("--mc-alpha")) / max(budget["declared"], 1)
         self.scale = self._config.getoption("--mc-scale")
 
+    def rerun(self) -> str:
+        """The command that reruns exactly this test with its seed, scale and budget."""
+        opts = self._config.option
+        return (f"python -m pytest {shlex.quote(self._nodeid)} --mc-seed={opts.mc_seed} --mc-scale={opts.mc_scale} "
+                f"--mc-alpha={opts.mc_alpha:g}")
+
     def _count(self) -> None:
+        __tracebackhide__ = True
         self._made += 1
         if self._made > self._allowed:
             raise pytest.UsageError(
@@ -98,28 +147,39 @@ class MCCheck:
 
     def __call__(self, name: str, estimate: Any, theory: float, *, stderr: float | None = None,
                  target: float | None = None) -> Any:
-        """z-test of ``estimate`` against ``theory`` at this check's share of the suite budget."""
+        """z-test of ``estimate`` against ``theory`` at this check's share of the suite budget.
+
+        A failure's report ends with the command that reruns exactly this test; an underpowered check fails at
+        ``ci`` and ``paper`` and warns (:class:`~modelcollapse.testing.MCPowerWarning`) at ``smoke``, saying
+        how many more chains would give it power.
+        """
+        __tracebackhide__ = True
         from modelcollapse.testing import assert_mc_agrees
 
         self._count()
         seed = (self.seed.entropy, self.seed.spawn_key) if self.seed is not None else None
         return assert_mc_agrees(
             estimate, theory, stderr=stderr, alpha=self.alpha, name=name, target=target, seed=seed,
-            require_power=self.scale != "smoke",
+            require_power=self.scale != "smoke", rerun=self.rerun(),
         )
 
     def budget(self, checks: int) -> float:
         """Claim ``checks`` checks run by other code (e.g. ``verify(alpha=...)``); returns their joint alpha."""
+        __tracebackhide__ = True
+        if isinstance(checks, bool) or not isinstance(checks, int) or checks < 1:
+            raise pytest.UsageError(f"mc_check.budget(checks) needs an integer >= 1 (got {checks!r})")
         for _ in range(checks):
             self._count()
         return checks * self.alpha
 
     def p_value(self, name: str, p: float) -> float:
         """A goodness-of-fit test's p-value (KS, chi-square, ...) must exceed this check's alpha."""
+        __tracebackhide__ = True
         self._count()
         if not p > self.alpha:
             seed = (self.seed.entropy, self.seed.spawn_key) if self.seed is not None else None
-            raise AssertionError(f"Monte Carlo check {name!r}: p-value {p:.3g} <= alpha per check {self.alpha:.3g} (seed {seed})")
+            raise AssertionError(f"Monte Carlo check {name!r}: p-value {p:.3g} <= alpha per check {self.alpha:.3g} "
+                                 f"(seed {seed})\n  rerun      {self.rerun()}")
         return p
 
 

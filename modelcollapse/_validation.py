@@ -22,6 +22,11 @@ MAX_ORDER = 6
 Var W2^2 takes under a second, carrying one coefficient per composition)."""
 MAX_DIGITS = 1000
 """Most significant digits accepted for mpmath evaluation."""
+MAX_CHAINS = 10**10
+"""Most chains one run accepts (ten billion: hours of work even for one generation; the scale ``paper``
+of ``verify`` stops at 2e9)."""
+MAX_SIZES_FILE = 64 * 2**20
+"""Largest ``--sizes @FILE`` read (bytes)."""
 """Variance estimators: ``unbiased`` divides by ``M - 1``, ``mle`` (maximum likelihood) by ``M``."""
 
 
@@ -148,15 +153,18 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     ...
     modelcollapse._validation.ParameterError: sizes must be integers separated by commas, or SIZExCOUNT (got 'abc' in '10,abc')
     """
-    items = [t.strip() for t in str(text).split(",")]
+    text = str(text)
+    if text.startswith("@"):
+        return read_sizes_file(text[1:])
+    items = [t.strip() for t in text.split(",")]
     if not any(items):
         raise ParameterError(f"sizes must hold at least one sample size (got {text!r})")
     out: list[int] = []
     for item in items:
         size, sep, count = item.partition("x")
         try:
-            m = int(size)
-            n = int(count) if sep else 1
+            m = ascii_int(size)
+            n = ascii_int(count) if sep else 1
         except ValueError:
             raise ParameterError(
                 f"sizes must be integers separated by commas, or SIZExCOUNT (got {item!r} in {text!r})"
@@ -169,6 +177,76 @@ def parse_sizes(text: str) -> tuple[int, ...]:
             )
         out.extend([m] * n)
     return tuple(out)
+
+
+def ascii_int(text: str) -> int:
+    """``int(text)`` for plain ASCII decimal digits with an optional sign only: Python's ``int`` also takes
+    ``1_0`` and non-ASCII digits (``'\u0661\u0660'``), which no size or count on a command line means.
+
+    >>> ascii_int(" 12 "), ascii_int("-3")
+    (12, -3)
+    >>> ascii_int("1_0")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a plain decimal integer: '1_0'
+    """
+    t = text.strip()
+    body = t[1:] if t[:1] in "+-" else t
+    if not body or not body.isascii() or not body.isdigit():
+        raise ValueError(f"not a plain decimal integer: {text!r}")
+    return int(t)
+
+
+_FLOAT = __import__("re").compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+
+
+def ascii_float(text: str) -> float:
+    """``float(text)`` for the plain decimal syntax only (no ``1_0``, no non-ASCII digits, no ``inf``/``nan``,
+    which every parameter's finiteness check would reject anyway, with a less precise message).
+
+    >>> ascii_float("1e-3"), ascii_float("-.5")
+    (0.001, -0.5)
+    """
+    t = text.strip()
+    if not _FLOAT.match(t):
+        raise ValueError(f"not a plain decimal number: {text!r}")
+    return float(t)
+
+
+def read_sizes_file(path: str) -> tuple[int, ...]:
+    r"""Sizes from a file (``--sizes @FILE``): the schedule syntax of :func:`parse_sizes`, with commas, blanks or
+    newlines between entries and ``#`` comments; for schedules too long for a command line.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "sizes.txt"
+    >>> _ = f.write_text("# a schedule\n10 20\n5x3,7\n")
+    >>> read_sizes_file(str(f))
+    (10, 20, 5, 5, 5, 7)
+    """
+    import os
+
+    if not path:
+        raise ParameterError("sizes must name a file after @ (got '@')")
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_SIZES_FILE:
+            raise ParameterError(f"sizes file must be at most {MAX_SIZES_FILE} bytes (got {size} bytes in {path!r})")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except ParameterError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"sizes file {path!r} cannot be read ({type(exc).__name__}: {exc})") from None
+    entries = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        entries += [t for t in line.replace(",", " ").split() if t]
+    if not entries:
+        raise ParameterError(f"sizes file {path!r} must hold at least one sample size (got none)")
+    try:
+        return parse_sizes(",".join(entries))
+    except ParameterError as exc:
+        raise ParameterError(f"{exc} (in the file {path!r})") from None
 
 
 def check_choice(name: str, value: object, choices: Sequence[str]) -> str:

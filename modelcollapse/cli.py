@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from ._validation import DEFAULT_SEED, MAX_DIGITS, MAX_ORDER, ParameterError, check_choice, check_integer, check_positive
+from ._validation import DEFAULT_SEED, MAX_CHAINS, MAX_DIGITS, MAX_ORDER, ParameterError, check_choice, check_integer, check_positive
 from .models import Model, get_model, model_names
 
 EXIT_USAGE = 2
@@ -40,19 +40,30 @@ class _Parser(argparse.ArgumentParser):
 
 
 def json_number(value: Any, digits: int) -> Any:
-    """An mpmath/float value as JSON: a number (<= 17 digits), a string (more digits), or null if absent or
-    not finite."""
+    """An mpmath/float value as JSON carries it (:func:`modelcollapse._numbers.number`): a number when it is a
+    normal float64 (<= 17 digits), else a decimal string with exponent (or more digits); ``"inf"``/``"-inf"``
+    for a true infinity; null where undefined."""
+    from ._numbers import number
+
+    return number(value, digits)
+
+
+def _dump(obj: Any) -> str:
+    """Strict JSON (a NaN or Infinity token is a bug: :func:`json_number` never makes one), ASCII only."""
+    return json.dumps(obj, indent=2, allow_nan=False)
+
+
+def _stamp(obj: dict[str, Any], chunk_size: int | None = None) -> dict[str, Any]:
+    """``schema_version`` first and ``provenance`` last (see ``modelcollapse/schema/output.schema.json``)."""
+    from .export.schema import SCHEMA_VERSION, provenance
+
+    return {"schema_version": SCHEMA_VERSION, **obj, "provenance": provenance(chunk_size)}
+
+
+def _is_finite(value: Any) -> bool:
     import mpmath
 
-    if value is None:
-        return None
-    with mpmath.workdps(max(digits, 17) + 5):
-        v = mpmath.mpf(value)
-        if not mpmath.isfinite(v):
-            return None
-        if digits > 17:
-            return mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-4, max_fixed=digits)
-        return float(mpmath.nstr(v, digits, strip_zeros=False))
+    return bool(mpmath.isfinite(mpmath.mpf(value)))
 
 
 def _fmt(value: Any, digits: int) -> str:
@@ -146,6 +157,7 @@ def _run_options(p: _Parser, model: Model) -> None:
     p.add_argument("--workers", default=None, help="local worker processes, or Dask workers with --scheduler "
                    "local (default: one per core; the result does not depend on it)")
     p.add_argument("--scheduler", default=None, help=_SCHEDULER_HELP)
+    p.add_argument("--timeout", default=None, help=_TIMEOUT_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -221,7 +233,7 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
         }
         if latex is not None:
             obj["latex"] = latex
-        print(json.dumps(obj, indent=2))
+        print(_dump(_stamp(obj)))
         return 0
     print(_header(model, params))
     units = {q.key: q.unit for q in model.quantities}
@@ -232,8 +244,8 @@ def _cmd_theory(model: Model, args: argparse.Namespace) -> int:
     for q, ex in result.exact.items():
         se = result.series.get(q)
         rel = "n/a"
-        if ex is not None and se is not None and ex != 0 and math.isfinite(float(ex)):
-            rel = f"{float(abs(se - ex) / abs(ex)):.2e}"
+        if ex is not None and se is not None and ex != 0 and _is_finite(ex):
+            rel = _fmt(abs(se - ex) / abs(ex), 3)
         rows.append([q, units.get(q, "1"), _fmt(ex, digits)] + ([_fmt(se, digits), rel] if has_series else []))
     head = ["quantity", "unit", "exact"] + ([f"series (order {result.order})", "rel. diff"] if has_series else [])
     print(_table(head, rows))
@@ -276,66 +288,124 @@ def _theory_latex(model: Model, params: Mapping[str, Any], order: int) -> str:
 
 def _cmd_simulate(model: Model, args: argparse.Namespace) -> int:
     params = _params(model, args)
-    chains = int_arg("chains", args.chains, minimum=2)
+    chains = _chains_arg(args.chains)
     seed = int_arg("seed", args.seed, minimum=0) if args.seed is not None else None
     workers = _workers_arg(args.workers)
     scheduler = _scheduler_arg(args.scheduler)
+    timeout = _timeout_arg(args.timeout)
     sampler = check_choice("sampler", args.sampler, model.samplers)
     bar = _ProgressBar("simulate") if not args.quiet else None
-    with _executor(scheduler, workers) as (executor, workers):
-        result = model.run_simulation(
-            params, chains, seed=seed, sampler=sampler, workers=workers, executor=executor,
-            progress=(lambda done, total: bar.update("chains", done, total)) if bar else None,
-        )
-    if bar:
-        bar.close()
+    try:
+        with _executor(scheduler, workers, timeout) as (executor, workers):
+            result = model.run_simulation(
+                params, chains, seed=seed, sampler=sampler, workers=workers, executor=executor,
+                progress=(lambda done, total: bar.update("chains", done, total)) if bar else None,
+            )
+    finally:
+        if bar:
+            bar.close()
     obj = {"model": model.name, **model.params_json(params), **result.to_dict()}
-    obj["estimates"] = {
-        k: {"value": _finite(v["value"]), "stderr": _finite(v["stderr"])} for k, v in obj["estimates"].items()
-    }
+    obj["seed_text"] = _seed_text(obj.get("seed"))
+    estimates = model.estimates(params, result)
+    obj["estimates"] = {k: _estimate_json(e) for k, e in estimates.items()}
     if args.json:
-        print(json.dumps(obj, indent=2))
+        print(_dump(_stamp(obj, _chunk_size(result))))
         return 0
-    print(f"{_header(model, params)}; {sampler} sampler, {chains:,} chains, seed {obj['seed']}")
+    print(f"{_header(model, params)}; {sampler} sampler, {chains:,} chains, seed {obj['seed_text']}")
     units = {q.key: q.unit for q in model.quantities}
-    rows = [[k, units.get(k, "1"), _num(v["value"]), _num(v["stderr"])] for k, v in obj["estimates"].items()]
-    print(_table(["statistic", "unit", "estimate", "stderr"], rows))
+    rows = [[k, units.get(k, "1"), _num(v["value"]), _num(v["stderr"]), "yes" if v["reliable"] else "NO"]
+            for k, v in obj["estimates"].items()]
+    print(_table(["statistic", "unit", "estimate", "stderr", "reliable"], rows))
+    for k, v in obj["estimates"].items():
+        if not v["reliable"]:
+            print(f"{k}: unreliable: {v['reason']}")
     return 0
 
 
-def _finite(x: Any) -> Any:
-    return x if isinstance(x, (int, float)) and math.isfinite(x) else None
+def _chunk_size(result: Any) -> int | None:
+    """The chunk size a simulation ran with: its result's, else its module's default (what it used)."""
+    size = getattr(result, "chunk_size", None)
+    if size is None:
+        size = getattr(sys.modules.get(type(result).__module__), "DEFAULT_CHUNK_SIZE", None)
+    return int(size) if isinstance(size, int) else None
+
+
+def _estimate_json(e: Any) -> dict[str, Any]:
+    """An estimate as JSON: value, stderr (numbers or exponent strings), reliable, reason (why a value is null)."""
+    out = e.to_dict()
+    out.setdefault("reliable", True)
+    out.setdefault("reason", "")
+    if out["value"] is None or out["stderr"] is None:
+        why = "the statistic is undefined for these parameters (e.g. log 0 after an exact collapse)"
+        out["reason"] = "; ".join(r for r in (out["reason"], why) if r)
+    return out
+
+
+def _seed_text(seed: Any) -> str:
+    """The seed entropy as a decimal string (a list: comma-separated)."""
+    if isinstance(seed, (list, tuple)):
+        return ",".join(str(int(s)) for s in seed)
+    return "" if seed is None else str(int(seed))
 
 
 def _num(x: Any) -> str:
-    return "n/a" if x is None else f"{x:.10g}"
+    if x is None:
+        return "n/a"
+    return x if isinstance(x, str) else f"{x:.10g}"
 
 
 class _ProgressBar:
-    """A one-line progress bar on stderr (redrawn in place on a terminal, one line per stage otherwise)."""
+    """Progress on stderr through tqdm: rate and ETA redrawn in place while stderr is a terminal; when it is
+    not (a log, a pipe), nothing until :meth:`close` prints a single final line."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, unit: str = "chains") -> None:
+        import time
+
         self.title = title
+        self.unit = unit
         self.tty = sys.stderr.isatty()
-        self.last = ""
+        self.stage: str | None = None
+        self.bar: Any = None
+        self.done = 0
+        self.total = 0
+        self.started = time.perf_counter()
+        self.closed = False
 
     def update(self, stage: str, done: int, total: int) -> None:
-        width = 30
-        frac = 0 if total <= 0 else min(done / total, 1)
-        fill = int(width * frac)
-        line = f"{self.title} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} {stage}"
-        if self.tty:
-            sys.stderr.write("\r" + line[:160].ljust(len(self.last)))
-            sys.stderr.flush()
-            self.last = line[:160]
-        elif stage != self.last:
-            print(line, file=sys.stderr)
-            self.last = stage
+        if stage != self.stage:
+            self.stage = stage
+            if self.tty:
+                self._reopen(stage, total)
+        self.done, self.total = done, total
+        if self.bar is not None:
+            if total and self.bar.total != total:
+                self.bar.total = total
+            self.bar.update(max(done - self.bar.n, 0))
+
+    def _reopen(self, stage: str, total: int) -> None:
+        try:
+            from tqdm import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency; without it only the final line
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=max(total, 0), unit=self.unit.rstrip("s") or "it", unit_scale=True,
+                            file=sys.stderr, leave=False, dynamic_ncols=True)
+        self.bar.set_description_str(f"{self.title}: {stage}"[:70], refresh=False)
 
     def close(self) -> None:
-        if self.tty and self.last:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        import time
+
+        if self.closed:
+            return
+        self.closed = True
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        elapsed = time.perf_counter() - self.started
+        if self.stage is None:
+            return
+        rate = f", {self.done / elapsed:,.0f} {self.unit}/s" if elapsed > 0 and self.done else ""
+        print(f"{self.title}: {self.done:,}/{self.total:,} {self.unit} in {elapsed:.1f} s{rate}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -343,31 +413,38 @@ class _ProgressBar:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .proofs.registry import registry
-    from .proofs.verify import SCALES, verify
+    from .proofs.verify import SCALES
 
     if args.faults:
         return _cmd_faults(args)
     scale = check_choice("scale", args.scale, tuple(SCALES))
     seed = int_arg("seed", args.seed, minimum=0)
-    workers = int_arg("workers", args.workers, minimum=1)
+    workers = _workers_arg(args.workers)
     scheduler = _scheduler_arg(args.scheduler)
+    timeout = _timeout_arg(args.timeout)
+    alpha = _probability_arg("alpha", args.alpha)
+    if args.save:
+        _check_output_file("save", args.save)
+    from .proofs.registry import registry
+    from .proofs.verify import verify
+
     registry(args.claims)  # unknown ids fail before any work
-    alpha = float_arg("alpha", args.alpha)
-    bar = None if args.quiet else _ProgressBar("verify")
-    with _executor(scheduler, workers) as (executor, workers):
-        report = verify(
-            args.claims, scale=scale, seed=seed, workers=workers, alpha=alpha, executor=executor,
-            progress=bar.update if bar else None,
-        )
-    if bar:
-        bar.close()
-    data = report.to_dict()
+    bar = None if args.quiet else _ProgressBar("verify", unit="steps")
+    try:
+        with _executor(scheduler, workers, timeout) as (executor, workers):
+            report = verify(
+                args.claims, scale=scale, seed=seed, workers=workers, alpha=alpha, executor=executor,
+                progress=bar.update if bar else None,
+            )
+    finally:
+        if bar:
+            bar.close()
+    data = _stamp(report.to_dict())
     from .export.evidence import save_report
 
     save_report(data, args.save)
     if args.json:
-        print(json.dumps(data, indent=2))
+        print(_dump(data))
     else:
         print(_verify_table(data))
     return 0 if report.ok else 1
@@ -381,8 +458,8 @@ def _cmd_faults(args: argparse.Namespace) -> int:
 
     scale = check_choice("scale", args.scale, tuple(SCALES))
     seed = int_arg("seed", args.seed, minimum=0)
-    workers = int_arg("workers", args.workers, minimum=1)
-    alpha = float_arg("alpha", args.alpha)
+    workers = _workers_arg(args.workers)
+    alpha = _probability_arg("alpha", args.alpha)
     known = catalogue()
     chosen = []
     for name in args.claims:
@@ -447,17 +524,25 @@ def _faults_table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _g(value: Any, spec: str) -> str:
+    """A JSON number (or exponent string, or null) formatted for a table."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, str):
+        return value
+    return format(value, spec)
+
+
 def _verify_table(data: dict[str, Any]) -> str:
     rows = []
     for c in data["claims"]:
         mc = c["mc"]
         brute = (c.get("mc_brute") or [None])[0]
-        power = f"{mc['detectable']:.1e} / {mc['target']:.1e}"
-        z_brute = "n/a" if not brute or brute.get("z") is None else f"{brute['z']:+.2f}"
+        power = f"{_g(mc['detectable'], '.1e')} / {_g(mc['target'], '.1e')}"
         rows.append([
-            c["claim_id"], f"{mc['theory']:.8g}", f"{mc['estimate']:.8g}", f"{mc['z']:+.2f}", z_brute,
-            f"{mc['threshold']:.2f}", power, f"{mc['chains']:,}", f"{brute['chains']:,}" if brute else "n/a",
-            c["status"] + ("" if c["ok"] else "  <-- FAILED"),
+            c["claim_id"], _g(mc["theory"], ".8g"), _g(mc["estimate"], ".8g"), _g(mc["z"], "+.2f"),
+            _g(brute["z"], "+.2f") if brute else "n/a", _g(mc["threshold"], ".2f"), power, f"{mc['chains']:,}",
+            f"{brute['chains']:,}" if brute else "n/a", c["status"] + ("" if c["ok"] else "  <-- FAILED"),
         ])
     head = ["claim", "exact", "estimate", "z", "z brute", "threshold", "detectable / next term", "chains",
             "brute chains", "verdict"]
@@ -486,6 +571,9 @@ def _verify_table(data: dict[str, Any]) -> str:
                              for name, zr in (pub.get("z_alternatives") or {}).items())
             lines.append(f"{c['claim_id']}: {pub['verdict']}.{terms} {where}: exact {pub['exact_value']:.6g}, "
                          f"published {pub['published_value']:.6g} (z = {z}), exact form z = {ze}{others}.")
+    for c in data["claims"]:
+        if c["mc"] and not c["mc"].get("reliable", True):
+            lines.append(f"{c['claim_id']}: the Monte Carlo check is not evidence: {c['mc'].get('reliability', '')}")
     n_ok = sum(c["ok"] for c in data["claims"])
     lines.append(f"{n_ok}/{len(data['claims'])} claims verified at scale {data['scale']} (seed {data['seed']}, "
                  f"family-wise alpha {data['alpha']:g} over {data['checks']} Monte Carlo checks)")
@@ -504,13 +592,72 @@ _SCHEDULER_HELP = (
     "run the simulations on Dask: 'local' (a LocalCluster of --workers processes on 127.0.0.1) or "
     "tcp://HOST:PORT (a running scheduler); needs the 'dist' extra"
 )
+_TIMEOUT_HELP = "seconds to wait for the Dask scheduler and its first worker (default 30; an unreachable address fails at once)"
 
 
 def _workers_arg(text: Any) -> int:
-    """``--workers``: an integer >= 1; not given means one per available core."""
-    from .numeric.executors import check_workers
+    """``--workers``: an integer between 1 and :func:`~modelcollapse.numeric.executors.max_workers`; not given
+    means one per available core."""
+    from .numeric.executors import check_workers, max_workers
 
-    return check_workers(None) if text is None else int_arg("workers", text, minimum=1)
+    if text is None:
+        return check_workers(None)
+    return int_arg("workers", text, minimum=1, maximum=max_workers())
+
+
+def _chains_arg(text: Any) -> int:
+    """``--chains``: an integer between 2 and :data:`~modelcollapse._validation.MAX_CHAINS`."""
+    return int_arg("chains", text, minimum=2, maximum=MAX_CHAINS)
+
+
+def _timeout_arg(text: Any) -> float:
+    if text is None:
+        return 30.0
+    value = float_arg("timeout", text)
+    if value > 3600:
+        raise ParameterError(f"timeout must be a number of seconds in (0, 3600] (got {text!r})")
+    return value
+
+
+def _probability_arg(name: str, text: Any) -> float:
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise ParameterError(f"{name} must be a number in the open interval (0, 1) (got {text!r})")
+    return value
+
+
+def _check_output_file(name: str, path: Any) -> None:
+    """Before any work: ``path`` must be a file we can create or replace (its directory creatable)."""
+    from pathlib import Path
+
+    out = Path(str(path))
+    if out.is_dir():
+        raise ParameterError(f"{name} must be a file path, not the directory {str(out)!r}")
+    _check_output_dir(name, out.parent, what="the directory of")
+
+
+def _check_output_dir(name: str, path: Any, *, what: str = "") -> None:
+    """Before any work: ``path`` must be a directory we can write in, or creatable in its nearest existing
+    ancestor (a probe file is written there and removed), so a bad path fails in milliseconds, not after the work."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    target = Path(str(path)) if str(path) else Path(".")
+    label = f"{name} ({what} {str(path)!r})" if what else name
+    probe = target
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ParameterError(f"{label} cannot be created: {str(probe)!r} is a file (got {str(path)!r})")
+    try:
+        with tempfile.NamedTemporaryFile(dir=probe if probe.exists() else ".", prefix=".modelcollapse-probe-"):
+            pass
+    except OSError as exc:
+        raise ParameterError(f"{label} is not writable: {exc.strerror or exc} (got {str(path)!r})") from None
 
 
 def _scheduler_arg(text: Any) -> str | None:
@@ -519,7 +666,7 @@ def _scheduler_arg(text: Any) -> str | None:
     return None if text is None else check_scheduler(text)
 
 
-def _executor(scheduler: str | None, workers: int) -> Any:
+def _executor(scheduler: str | None, workers: int, timeout: float = 30.0) -> Any:
     """A context yielding ``(executor, workers)``: ``(None, workers)`` for local processes, or a Dask
     cluster's executor and its worker threads (closed on exit)."""
     import contextlib
@@ -533,7 +680,7 @@ def _executor(scheduler: str | None, workers: int) -> Any:
 
         stack = contextlib.ExitStack()
         try:
-            dask = stack.enter_context(dask_executor(scheduler, workers=workers))
+            dask = stack.enter_context(dask_executor(scheduler, workers=workers, timeout=timeout))
         except ImportError as exc:  # the 'dist' extra is missing: one line, with the install hint
             raise ParameterError(str(exc)) from exc
         with stack:
@@ -550,16 +697,18 @@ def _cmd_sweep(model: Model, args: argparse.Namespace) -> int:
     axes = sweep.parse_axes(model, args.grid, getattr(args, "sizes_grid", None),
                             getattr(args, "generations", None) if schedule else None)
     params = {p.name: getattr(args, p.name) for p in model.parameters if getattr(args, p.name) is not None}
-    chains = int_arg("chains", args.chains, minimum=2)
+    chains = _chains_arg(args.chains)
     seed = int_arg("seed", args.seed, minimum=0) if args.seed is not None else None
     order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
     chunk_size = int_arg("chunk-size", args.chunk_size, minimum=1) if args.chunk_size is not None else None
     sampler = check_choice("sampler", args.sampler, model.samplers)
     workers = _workers_arg(args.workers)
     scheduler = _scheduler_arg(args.scheduler)
+    timeout = _timeout_arg(args.timeout)
+    _check_output_file("out", args.out)
     bar = None if args.quiet else _ProgressBar("sweep")
     try:
-        with _executor(scheduler, workers) as (executor, workers):
+        with _executor(scheduler, workers, timeout) as (executor, workers):
             res = sweep.run_sweep(
                 args.out, model=model.name, grid=axes, params=params, parse=True, chains=chains, seed=seed,
                 sampler=sampler, order=order, chunk_size=chunk_size, executor=executor, workers=workers,
@@ -587,7 +736,7 @@ def _cmd_sweep(model: Model, args: argparse.Namespace) -> int:
     rows = []
     for cell in res.cells:
         cell_rows = by_cell.get(cell.index, [])
-        finite = [r for r in cell_rows if math.isfinite(r["z"])]
+        finite = [r for r in cell_rows if math.isfinite(r["z"]) and r.get("reliable") is not False]
         worst = max(finite, key=lambda r: abs(r["z"]), default=None)
         elapsed = cell_rows[0]["elapsed_s"] if cell_rows else float("nan")
         rows.append([cell.label, str(cell_rows[0]["g"]) if cell_rows else "", f"{elapsed:.2f}",
@@ -595,7 +744,11 @@ def _cmd_sweep(model: Model, args: argparse.Namespace) -> int:
     print(_table(["cell", "g", "seconds", "largest z", "quantity"], rows))
     from .numeric.stats import z_threshold
 
-    n_tests = sum(1 for r in res.rows if math.isfinite(r["z"]))
+    n_tests = sum(1 for r in res.rows if math.isfinite(r["z"]) and r.get("reliable") is not False)
+    unreliable = sorted({r["quantity"] for r in res.rows if r.get("reliable") is False})
+    if unreliable:
+        print(f"unreliable estimates, left out of the largest z (their standard error is not trustworthy; the note "
+              f"column says why): {', '.join(unreliable)}")
     if n_tests:
         print(f"|z| above {float(z_threshold(1e-3 / n_tests)):.2f} would be a disagreement at family-wise alpha 1e-3 "
               f"over the {n_tests} z-scores of the table (Bonferroni); smaller |z| are expected by chance")
@@ -616,9 +769,10 @@ def _cmd_latex(args: argparse.Namespace) -> int:
 
     scale = check_choice("scale", args.scale, tuple(SCALES))
     seed = int_arg("seed", args.seed, minimum=0)
-    claims = registry(args.claims)  # unknown ids fail before any work
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise ParameterError(f"out must be a directory (got the file {args.out!r})")
+    _check_output_dir("out", args.out)
+    claims = registry(args.claims)  # unknown ids fail before any work
     report = None
     if args.evidence:
         try:
@@ -648,11 +802,16 @@ def _cmd_latex(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(model: Model, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .export.plot import FORMATS, plot_model
 
     params = _params(model, args)
     fmt = check_choice("format", args.format, FORMATS)
-    chains = int_arg("chains", args.chains, minimum=2)
+    chains = _chains_arg(args.chains)
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ParameterError(f"out must be a directory (got the file {args.out!r})")
+    _check_output_dir("out", args.out)
     seed = int_arg("seed", args.seed, minimum=0)
     order = int_arg("order", args.order, minimum=1, maximum=MAX_ORDER)
     try:
@@ -668,7 +827,7 @@ def _cmd_plot(model: Model, args: argparse.Namespace) -> int:
 def _cmd_models(args: argparse.Namespace) -> int:
     models = [get_model(name) for name in model_names()]
     if args.json:
-        print(json.dumps({"models": [m.describe() for m in models]}, indent=2))
+        print(_dump(_stamp({"models": [m.describe() for m in models]})))
         return 0
     for m in models:
         print(f"{m.name}: {m.description}")
@@ -714,6 +873,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", default=1e-3, help="family-wise false-alarm budget over all checks (default 1e-3)")
     p.add_argument("--workers", default=1, help="local worker processes for the simulations (default 1)")
     p.add_argument("--scheduler", default=None, help=_SCHEDULER_HELP)
+    p.add_argument("--timeout", default=None, help=_TIMEOUT_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object with a 'claims' list")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--save", default=DEFAULT_EVIDENCE, help=f"where to keep the report for `latex` (default {DEFAULT_EVIDENCE}; '' to skip)")
@@ -775,6 +935,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv else None
+    from .export.schema import command_line
+
+    command_line(argv)
+    for stream in (sys.stdout, sys.stderr):  # an ASCII-only terminal gets escapes, never UnicodeEncodeError
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
     try:
         model, args = parse_args(argv)
         if model is not None:
@@ -785,6 +953,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. piped into head
         return 0
+    except MemoryError as exc:
+        print(f"modelcollapse {command}: error: out of memory ({exc or 'an allocation failed'}); use fewer chains, "
+              "a smaller --chunk-size or smaller sample sizes", file=sys.stderr)
+        return EXIT_USAGE
+    except FloatingPointError as exc:
+        print(f"modelcollapse {command}: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._validation import ParameterError, check_choice, check_integer, parse_sizes
+from ._validation import ParameterError, ascii_float, ascii_int, check_choice, check_integer, parse_sizes
 
 __all__ = [
     "REQUIRED",
@@ -179,20 +179,20 @@ class Parameter:
                 raise ParameterError(str(exc).replace("sizes", self.name, 1)) from None
         if self.kind == "int":
             try:
-                value: Any = int(raw)
+                value: Any = ascii_int(raw)
             except ValueError:
                 raise ParameterError(f"{self.name} must be {self.constraint()} (got {text!r})") from None
             return self.check(value)
         if self.kind == "float":
             try:
-                value = float(raw)
+                value = ascii_float(raw)
             except ValueError:
                 raise ParameterError(f"{self.name} must be {self.constraint()} (got {text!r})") from None
             return self.check(value)
         if self.kind == "floats":
             items = [t.strip() for t in raw.split(",")]
             try:
-                values = tuple(float(t) for t in items)
+                values = tuple(ascii_float(t) for t in items)
             except ValueError:
                 raise ParameterError(f"{self.name} must be {self.constraint()} (got {text!r})") from None
             return self.check(values)
@@ -400,6 +400,12 @@ class Model:
     faults: Any = None
     """``faults() -> tuple of Fault``: the model's catalogue of deliberate errors
     (:mod:`modelcollapse.proofs.faults`), each with how to inject it and the claims to check under it."""
+    tails: Any = None
+    r"""``tails(**params, generation=k) -> {quantity key: log rho}``, optional: for the quantities whose Monte
+    Carlo estimate is a chain mean of a statistic :math:`Y`, the exact :math:`\log\rho`,
+    :math:`\rho = E Y^2/(E Y)^2`, at generation ``k`` (keys left out, or a model without the hook, get the
+    empirical diagnostic only).  :meth:`estimates` turns it into the ``reliable`` verdict of every estimate
+    (:func:`~modelcollapse.numeric.estimators.judge`)."""
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
@@ -465,6 +471,27 @@ class Model:
     def run_simulation(self, params: Mapping[str, Any], chains: int, **options: Any) -> Any:
         """The model's sampler at ``params`` with run options (``seed``, ``sampler``, ``workers``, ...)."""
         return _load(self.simulate)(**params, chains=chains, **options)
+
+    def estimates(self, params: Mapping[str, Any], result: Any, generation: int | None = None) -> dict[str, Any]:
+        """The simulation's estimates at ``generation`` (default: the last), each with a ``reliable`` verdict:
+        the empirical tail diagnostic of the estimate, and the exact relative second moment from
+        :attr:`tails` where the model declares it.  Every command that reports an estimate reads it here."""
+        from .numeric.estimators import Estimate, judge
+
+        est = result.estimates(generation)
+        k = generation if generation is not None else self.generations(params)
+        hook = _load(self.tails)
+        logs: Mapping[str, Any] = {}
+        if hook is not None:
+            logs = hook(**params, generation=k) or {}
+        chains = int(getattr(result, "chains", 0) or 0)
+        out = {}
+        for key, e in est.items():
+            if not isinstance(e, Estimate):
+                e = Estimate(float(e.value), float(e.stderr))
+            log_rho = logs.get(key)
+            out[key] = judge(e, chains, None if log_rho is None else float(log_rho))
+        return out
 
     def claim_factories(self) -> dict[str, Callable[[], Any]]:
         """``{claim id: factory}`` of the model's claims (empty when it declares none)."""

@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._validation import MAX_GENERATIONS, ParameterError, check_choice, check_integer
+from ._numbers import is_normal, number, parse_number
+from ._validation import MAX_CHAINS, MAX_GENERATIONS, ParameterError, check_choice, check_integer
 from .models import Model, get_model
 
 DEFAULT_CHUNK = 1 << 15
@@ -76,6 +77,8 @@ _BODY = (
     "estimate",
     "stderr",
     "z",
+    "reliable",
+    "note",
     "cell",
     "seed",
     "chains",
@@ -92,6 +95,7 @@ _BODY = (
 _INT = ("g", "cell", "series_order", "chains", "chunk_size")
 _OPTIONAL_INT = ("M",)
 _FLOAT = ("exact", "series", "estimate", "stderr", "z", "elapsed_s")
+_BOOL = ("reliable",)
 _RUN = ("model", "sampler", "series_order", "seed", "chains", "chunk_size")
 """Columns that must agree between a table on disk and the sweep resuming it (with the fixed parameters)."""
 
@@ -270,19 +274,9 @@ def value_text(value: Any) -> str:
 
 
 def _versions() -> dict[str, str]:
-    import mpmath
-    import numpy
-    import scipy
-    import sympy
+    from .export.schema import versions
 
-    return {
-        "modelcollapse": __version__,
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "sympy": sympy.__version__,
-        "mpmath": mpmath.__version__,
-    }
+    return versions()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -306,9 +300,18 @@ def _pyarrow() -> Any:
 
 
 def _cell_text(value: Any) -> str:
+    """A table cell: numbers as :func:`modelcollapse._numbers.number` writes them (a float's repr when it is a
+    normal float64, else a decimal string with exponent), ``inf``/``-inf`` for true infinities, empty for an
+    undefined value (nan) or None, booleans as ``true``/``false``."""
     if value is None:
         return ""
-    return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return repr(value) if is_normal(value) or math.isinf(value) else str(number(value))
+    return str(value)
 
 
 def _is_table(cols: Sequence[str]) -> bool:
@@ -323,7 +326,10 @@ def _parse_row(cols: Sequence[str], record: Sequence[str]) -> dict[str, Any]:
     for k in _OPTIONAL_INT:
         row[k] = int(row[k]) if row[k] != "" else None
     for k in _FLOAT:
-        row[k] = float(row[k])
+        value = parse_number(row[k])
+        row[k] = math.nan if value is None else value
+    for k in _BOOL:
+        row[k] = {"true": True, "false": False, "": None}[row[k]]
     return row
 
 
@@ -353,7 +359,7 @@ def _read_csv(path: Path, expected: Sequence[str] | None = None) -> list[dict[st
     for record in reader:
         try:
             rows.append(_parse_row(header, record))
-        except ValueError:  # torn or edited line: the cell is recomputed
+        except (ValueError, KeyError):  # torn or edited line: the cell is recomputed
             continue
     return rows
 
@@ -361,13 +367,18 @@ def _read_csv(path: Path, expected: Sequence[str] | None = None) -> list[dict[st
 def _write_csv(path: Path, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
     """Write header and rows atomically (temporary file, then rename)."""
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(cols)
-        w.writerows([_cell_text(r[k]) for k in cols] for r in rows)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(cols)
+            w.writerows([_cell_text(r[k]) for k in cols] for r in rows)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _append_csv(path: Path, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
@@ -386,13 +397,20 @@ def _read_parquet(path: Path, expected: Sequence[str] | None = None) -> list[dic
     names = tuple(table.column_names)
     if not _is_table(names) or (expected is not None and names != tuple(expected)):
         raise _not_a_table(path, "columns")
-    return table.to_pylist()
+    rows = table.to_pylist()
+    for row in rows:
+        for k in _FLOAT:
+            value = parse_number(row[k] or "")
+            row[k] = math.nan if value is None else value
+    return rows
 
 
 def _write_parquet(path: Path, cols: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
     pa = _pyarrow()
-    types = {k: pa.int64() for k in (*_INT, *_OPTIONAL_INT)} | {k: pa.float64() for k in _FLOAT}
+    types = {k: pa.int64() for k in (*_INT, *_OPTIONAL_INT)} | {k: pa.string() for k in _FLOAT} | {"reliable": pa.bool_()}
     schema = pa.schema([(k, types.get(k, pa.string())) for k in cols])
+    # numbers as text in parquet too: exact beyond the float64 range (read_table gives floats back where they fit)
+    rows = [{**r, **{k: _cell_text(r[k]) for k in _FLOAT}} for r in rows]
     table = pa.Table.from_pylist(list(rows), schema=schema)
     tmp = path.with_name(path.name + ".tmp")
     pa.parquet.write_table(table, tmp)
@@ -472,8 +490,33 @@ def _resumable(
     return {i: [qs[q] for q in quantities] for i, qs in found.items() if len(qs) == len(quantities)}
 
 
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)
+def _value(value: Any) -> float | str:
+    """A theory or estimate value for a row: a float when it is a normal float64 (nan when undefined), else
+    its exact decimal text."""
+    out = number(value)
+    if out is None:
+        return math.nan
+    if isinstance(out, str):
+        return float(out) if out in ("inf", "-inf") else out
+    return float(out)
+
+
+def _z(estimate: Any, exact: Any) -> float:
+    """``(estimate - exact) / stderr`` at any magnitude (mpmath on the estimate's exact scaled form)."""
+    import mpmath
+
+    if estimate is None or exact is None:
+        return math.nan
+    with mpmath.workdps(30):
+        x = mpmath.mpf(exact)
+        if estimate.scaled is not None:
+            mv, ms, e = estimate.scaled
+            value, se = mpmath.ldexp(mpmath.mpf(mv), e), mpmath.ldexp(mpmath.mpf(ms), e)
+        else:
+            value, se = mpmath.mpf(estimate.value), mpmath.mpf(estimate.stderr)
+        if not (mpmath.isfinite(x) and mpmath.isfinite(value) and mpmath.isfinite(se) and se > 0):
+            return math.nan
+        return float((value - x) / se)
 
 
 def _cell_rows(
@@ -503,30 +546,34 @@ def _cell_rows(
         workers=workers,
         progress=progress,
     )
-    est = res.estimates()
+    est = spec.estimates(params, res)
     schedule = [p.name for p in spec.parameters if p.kind == "sizes"]
     sizes = params[schedule[0]] if schedule else ()
     constant = sizes[0] if sizes and len(set(sizes)) == 1 else None
     rows = []
     for q in spec.quantities:
-        exact = _float(theory.exact.get(q.key))
-        approx = _float(theory.series.get(q.key))
         e = est.get(q.key)
-        value, stderr = (math.nan, math.nan) if e is None else (float(e.value), float(e.stderr))
-        z = (value - exact) / stderr if stderr > 0 and math.isfinite(stderr) else math.nan
-        if not math.isfinite(z):
-            z = math.nan
+        exact = theory.exact.get(q.key)
+        notes = []
+        if exact is None:
+            notes.append("no exact form: " + (theory.no_exact.get(q.key) or "the model gives none for these parameters"))
+        if e is None:
+            notes.append("not simulated")
+        elif e.reason and not e.reliable:
+            notes.append("unreliable: " + e.reason)
         rows.append({
             **run,
             **{p.name: value_text(params[p.name]) for p in spec.parameters},
             "M": constant,
             "g": spec.generations(params),
             "quantity": q.key,
-            "exact": exact,
-            "series": approx,
-            "estimate": value,
-            "stderr": stderr,
-            "z": float(z),
+            "exact": _value(exact),
+            "series": _value(theory.series.get(q.key)),
+            "estimate": math.nan if e is None else _value(_estimate_number(e, 0)),
+            "stderr": math.nan if e is None else _value(_estimate_number(e, 1)),
+            "z": _z(e, exact),
+            "reliable": None if e is None else bool(e.reliable),
+            "note": "; ".join(notes),
             "cell": cell.index,
             **versions,
         })
@@ -536,6 +583,21 @@ def _cell_rows(
         r["finished_utc"] = stamp
         r["elapsed_s"] = elapsed
     return rows
+
+
+def _estimate_number(e: Any, which: int) -> Any:
+    """The estimate's value (0) or standard error (1), exact where it lies beyond float64."""
+    from ._numbers import Scaled
+
+    if e.scaled is not None:
+        return Scaled(e.scaled[which], e.scaled[2])
+    return float(e.value if which == 0 else e.stderr)
+
+
+def row_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A table row as JSON carries it (the schema's ``sweep_row``): numbers by
+    :func:`modelcollapse._numbers.number`, nan as null (the ``note`` says why)."""
+    return {k: number(v) if isinstance(v, float) else v for k, v in row.items()}
 
 
 def run_sweep(
@@ -627,6 +689,8 @@ def run_sweep(
 
     path = Path(out)
     fmt = _format_of(path)
+    if path.is_dir():
+        raise ParameterError(f"out must be a file path, not the directory {str(path)!r}")
     if fmt == "parquet":
         _pyarrow()
     spec = get_model(model)
@@ -653,7 +717,7 @@ def run_sweep(
             cell_params[cell.index] = spec.resolve({**given, **dict(cell.values)})
         except ParameterError as exc:
             raise ParameterError(f"cell {cell.label}: {exc}" if axes else str(exc)) from None
-    chains = check_integer("chains", chains, minimum=2)
+    chains = check_integer("chains", chains, minimum=2, maximum=MAX_CHAINS)
     order = check_integer("order", order, minimum=1)
     sampler = check_choice("sampler", sampler, spec.samplers)
     chunk = DEFAULT_CHUNK if chunk_size is None else check_integer("chunk_size", chunk_size, minimum=1)
@@ -661,6 +725,16 @@ def run_sweep(
         raise ParameterError(f"executor must be a concurrent.futures.Executor or None (got {type(executor).__name__})")
     if workers is not None:
         check_workers(workers)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path):
+        return _run_locked(path, fmt, spec, grid_cells, names, checked_axes, cell_params, chains, order, sampler, chunk,
+                           seed, executor, workers, progress)
+
+
+def _run_locked(path, fmt, spec, grid_cells, names, checked_axes, cell_params, chains, order, sampler, chunk, seed,
+                executor, workers, progress) -> SweepResult:
+    from .numeric.executors import as_seed_sequence, process_pool
 
     cols = columns(spec)
     existing = _existing_rows(path, fmt, cols)
@@ -720,6 +794,54 @@ def run_sweep(
         cells=grid_cells,
         axes=tuple(checked_axes),
     )
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Any:
+    """Hold ``FILE.lock`` (created exclusively, holding our pid) while a sweep writes ``FILE``: a second
+    writer gets an "in use" error instead of silently overwriting.  A lock left by a process that no longer
+    runs (killed) is taken over."""
+    lock = path.with_name(path.name + ".lock")
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text(encoding="ascii").strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _alive(pid):
+                raise ParameterError(
+                    f"out {str(path)!r} is in use by another sweep (process {pid}; lock file {str(lock)!r}): wait for it, "
+                    "or write to another file"
+                ) from None
+            with contextlib.suppress(OSError):
+                lock.unlink()  # stale: its writer is gone
+            continue
+        except OSError as exc:
+            raise ParameterError(f"out {str(path)!r} cannot be written ({exc.strerror or exc})") from None
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(str(os.getpid()))
+        break
+    else:  # pragma: no cover - a race lost twice
+        raise ParameterError(f"out {str(path)!r} is in use by another sweep (lock file {str(lock)!r})")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def same_table(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> bool:

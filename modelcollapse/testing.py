@@ -13,7 +13,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MCAgreement", "assert_mc_agrees", "order_target"]
+__all__ = ["MCAgreement", "MCPowerWarning", "assert_mc_agrees", "order_target"]
+
+
+class MCPowerWarning(UserWarning):
+    """A Monte Carlo check that could not see the error it targets (issued where power is not required)."""
 
 
 def order_target(value: float, sizes: Any, order: int = 2) -> float:
@@ -45,6 +49,14 @@ class MCAgreement:
     target: float | None
     seed: Any = None
     power: float = 0.8
+    rerun: str = ""
+
+    @property
+    def chains_factor(self) -> float | None:
+        """How many times the chains would make the check powered against ``target`` (None without a target)."""
+        if self.target is None or not self.target > 0:
+            return None
+        return max(1.0, (self.detectable / self.target) ** 2)
 
     def report(self) -> str:
         lines = [
@@ -56,8 +68,14 @@ class MCAgreement:
             f"  detectable {self.detectable:.3g} at power {self.power:g}"
             + (f"; target deviation {self.target:.3g}" if self.target is not None else ""),
         ]
+        factor = self.chains_factor
+        if factor is not None and factor > 1:
+            lines.append(f"  power      underpowered: {math.ceil(factor * 10) / 10:g} times the chains would detect the "
+                         f"target deviation with probability {self.power:g}")
         if self.seed is not None:
             lines.append(f"  seed       {self.seed}")
+        if self.rerun:
+            lines.append(f"  rerun      {self.rerun}")
         return "\n".join(lines)
 
 
@@ -72,20 +90,25 @@ def assert_mc_agrees(
     power: float = 0.8,
     seed: Any = None,
     require_power: bool = True,
+    rerun: str = "",
 ) -> MCAgreement:
     """Assert ``|estimate - theory| / stderr <= z_{1 - alpha/2}``; optionally that the check is powered.
 
     ``estimate`` is a float (with ``stderr=``) or anything with ``value`` and ``stderr`` attributes (an
     :class:`~modelcollapse.numeric.estimators.Estimate`).  With ``target``, also asserts that a deviation
     of that size would have been detected with probability ``power`` -- a check that cannot see the error
-    it is meant to catch proves nothing (``require_power=False`` reports power without failing: the
-    plugin does that at ``--mc-scale smoke`` only).
+    it is meant to catch proves nothing (``require_power=False`` warns with :class:`MCPowerWarning`
+    instead of failing: the plugin does that at ``--mc-scale smoke`` only).  ``rerun``: the command that
+    reruns the test, printed with every failure.
 
     Raises
     ------
     AssertionError
         With a report: statistic, theory, estimate, stderr, z, threshold, power, seed.
     """
+    __tracebackhide__ = True
+    import warnings
+
     from .numeric import stats
 
     if stderr is None:
@@ -93,11 +116,15 @@ def assert_mc_agrees(
     else:
         value, se = float(estimate), float(stderr)
     if not (math.isfinite(se) and se > 0):
-        raise AssertionError(f"Monte Carlo check {name!r}: standard error must be finite and > 0 (got {se!r})")
+        raise AssertionError(f"Monte Carlo check {name!r}: standard error must be finite and > 0 (got {se!r})"
+                             + (f"\n  rerun      {rerun}" if rerun else ""))
     t = stats.z_test(value, se, float(theory), alpha, power=power, target=target)
-    result = MCAgreement(name, float(theory), value, se, t.z, t.threshold, alpha, t.detectable, target, seed, power)
+    result = MCAgreement(name, float(theory), value, se, t.z, t.threshold, alpha, t.detectable, target, seed, power, rerun)
     if not t.agrees:
         raise AssertionError("estimate disagrees with theory\n" + result.report())
-    if t.powered is False and require_power:
-        raise AssertionError("check is underpowered: raise the chain count\n" + result.report())
+    if t.powered is False:
+        if require_power:
+            raise AssertionError("check is underpowered: raise the chain count\n" + result.report())
+        warnings.warn(MCPowerWarning("Monte Carlo check is underpowered (passes without power at this scale)\n"
+                                     + result.report()), stacklevel=2)
     return result

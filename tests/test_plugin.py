@@ -82,11 +82,12 @@ def test_underpowered_check_fails():
     assert ok.detectable < 0.01
 
 
-def test_smoke_scale_reports_power_without_failing():
-    from modelcollapse.testing import assert_mc_agrees
+def test_smoke_scale_warns_about_power_without_failing():
+    from modelcollapse.testing import MCPowerWarning, assert_mc_agrees
 
-    result = assert_mc_agrees(1.0, 1.0, stderr=0.1, alpha=1e-3, target=0.01, require_power=False)
-    assert result.detectable > 0.01  # underpowered, reported, not failed
+    with pytest.warns(MCPowerWarning, match=r"times the chains would detect"):
+        result = assert_mc_agrees(1.0, 1.0, stderr=0.1, alpha=1e-3, target=0.01, require_power=False)
+    assert result.detectable > 0.01 and result.chains_factor > 100  # underpowered, warned, not failed
 
 
 def test_mc_chains_scales_with_the_tier(pytester):
@@ -99,3 +100,50 @@ def test_chains(mc_chains, mc_scale):
     smoke = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", "--mc-scale=smoke")
     paper = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", "--mc-scale=paper")
     assert _first_value(smoke, "CHAINS smoke") == "100" and _first_value(paper, "CHAINS paper") == "10000"
+
+
+@pytest.mark.parametrize("checks", ["0", "-5", "'abc'", "2.5", "True"])
+def test_checks_must_be_an_integer_of_at_least_one(pytester, checks):
+    pytester.makepyfile(test_bad=f"""
+import pytest
+
+@pytest.mark.mc(checks={checks})
+def test_x(mc_check):
+    mc_check("a", 1.0, 1.0, stderr=1.0)
+""")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret != 0
+    text = "\n".join(result.stdout.lines + result.stderr.lines)
+    assert "INTERNALERROR" not in text and "needs an integer N >= 1" in text
+
+
+@pytest.mark.parametrize("option", ["--mc-alpha=0", "--mc-alpha=2", "--mc-alpha=nan", "--mc-scale=huge",
+                                    "--mc-seed=-1", "--mc-seed=x"])
+def test_options_are_checked_when_parsed(pytester, option):
+    pytester.makepyfile(test_ok="def test_ok():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", option)
+    assert result.ret == 4  # usage error, before any test runs
+    assert option.split("=")[0] in "\n".join(result.stderr.lines)
+
+
+def test_failure_names_the_rerun_command_and_hides_plugin_frames(pytester):
+    result = _run(pytester, "-k", "wrong")
+    text = "\n".join(result.stdout.lines)
+    result.stdout.fnmatch_lines(["*rerun*python -m pytest test_inner.py::test_wrong --mc-seed=*--mc-scale=ci*"])
+    assert "_pytest_plugin.py" not in text and "testing.py:" not in text
+
+
+def test_underpowered_check_warns_at_smoke_with_the_chains_needed(pytester):
+    pytester.makepyfile(test_weak="""
+import pytest
+
+@pytest.mark.mc(checks=1)
+def test_weak(mc_check):
+    mc_check("weak", 1.0, 1.0, stderr=0.1, target=0.01)
+""")
+    smoke = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mc-scale=smoke", "-W", "default")
+    smoke.assert_outcomes(passed=1, warnings=1)
+    smoke.stdout.fnmatch_lines(["*MCPowerWarning*", "*times the chains would detect*"])
+    ci = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mc-scale=ci")
+    ci.assert_outcomes(failed=1)
+    ci.stdout.fnmatch_lines(["*underpowered*", "*rerun*"])

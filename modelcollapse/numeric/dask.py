@@ -70,6 +70,35 @@ def check_scheduler(scheduler: object) -> str:
     raise ParameterError(f"scheduler must be 'local' or an address tcp://HOST:PORT (got {scheduler!r})")
 
 
+def _reachable(address: str, timeout: float) -> None:
+    """Fail at once, with the reason, when nothing listens at ``address`` (a refused TCP connection is
+    immediate; Dask's own client would retry until ``timeout``)."""
+    import socket
+
+    match = _ADDRESS.match(address)
+    assert match is not None  # checked by check_scheduler
+    host, port = match.group(2).strip("[]"), int(match.group(3))
+    try:
+        with socket.create_connection((host, port), timeout=min(timeout, 10.0)):
+            pass
+    except OSError as exc:
+        raise ParameterError(
+            f"could not connect to the Dask scheduler at {address}: {exc.strerror or exc} (is `dask scheduler` "
+            "running there?)"
+        ) from None
+
+
+def check_timeout(timeout: object) -> float:
+    """Seconds to wait for a scheduler: a finite number in (0, 3600].
+
+    >>> check_timeout(5)
+    5.0
+    """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
+        raise ParameterError(f"timeout must be a number of seconds in (0, 3600] (got {timeout!r})")
+    return float(timeout)
+
+
 def _distributed() -> Any:
     try:
         import distributed
@@ -144,6 +173,7 @@ def dask_executor(
     """
     scheduler = check_scheduler(scheduler)
     n_workers = check_workers(workers)
+    timeout = check_timeout(timeout)
     distributed = _distributed()
     with contextlib.ExitStack() as stack:
         if scheduler == "local":
@@ -163,6 +193,7 @@ def dask_executor(
             client = stack.enter_context(distributed.Client(cluster, timeout=timeout))
         else:
             address = scheduler
+            _reachable(address, timeout)
             try:
                 client = stack.enter_context(distributed.Client(address, timeout=timeout))
             except (OSError, TimeoutError) as exc:

@@ -19,13 +19,15 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from modelcollapse._validation import ParameterError, check_integer
+from modelcollapse._validation import MAX_CHAINS, ParameterError, check_integer
 
 __all__ = [
     "Mergeable",
     "as_seed_sequence",
     "available_cores",
+    "check_memory",
     "check_workers",
+    "max_workers",
     "chunk_seeds",
     "process_pool",
     "run_chunks",
@@ -128,6 +130,69 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+WORKERS_PER_CORE = 4
+"""Local worker processes allowed per available core (more only adds start-up time and memory)."""
+
+
+def max_workers() -> int:
+    """The most local worker processes a run accepts: :data:`WORKERS_PER_CORE` per available core, at least 8.
+
+    >>> max_workers() >= 8
+    True
+    """
+    return max(8, WORKERS_PER_CORE * available_cores())
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (``MemAvailable`` of /proc/meminfo where there is one,
+    else the physical memory), ``None`` when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - not POSIX
+        return None
+
+
+def _bytes_text(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"  # pragma: no cover
+
+
+def check_memory(nbytes: float, what: str, *, workers: int = 1) -> None:
+    """Refuse, before allocating, work whose arrays cannot fit: ``nbytes`` per worker process, ``workers`` of them.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``what``, the memory it needs and the memory available.
+
+    Examples
+    --------
+    >>> check_memory(1e6, "a small array")
+    >>> check_memory(8e12, "one sample of 10^12 points")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    modelcollapse._validation.ParameterError: one sample of 10^12 points needs 7.28 TiB of memory, but ...
+    """
+    avail = available_memory()
+    need = float(nbytes) * max(int(workers), 1)
+    if avail is not None and need > 0.8 * avail:
+        per = f" ({_bytes_text(nbytes)} in each of {workers} workers)" if workers > 1 else ""
+        raise ParameterError(
+            f"{what} needs {_bytes_text(need)} of memory{per}, but {_bytes_text(avail)} is available; "
+            "use smaller sample sizes, fewer chains per chunk or fewer workers"
+        )
+
+
 def check_workers(workers: object) -> int:
     """Validate a worker count: ``None`` means every available core (:func:`available_cores`).
 
@@ -156,7 +221,7 @@ def check_workers(workers: object) -> int:
     """
     if workers is None:
         return available_cores()
-    return check_integer("workers", workers, minimum=1)
+    return check_integer("workers", workers, minimum=1, maximum=max_workers())
 
 
 @contextlib.contextmanager
@@ -269,7 +334,7 @@ def run_chunks(
     >>> a == b, a.count
     (True, 1000)
     """
-    chains = check_integer("chains", chains, minimum=1)
+    chains = check_integer("chains", chains, minimum=1, maximum=MAX_CHAINS)
     chunk_size = check_integer("chunk_size", chunk_size, minimum=1)
     workers = check_workers(workers)
     if executor is not None and not isinstance(executor, cf.Executor):

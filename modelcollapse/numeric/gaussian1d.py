@@ -40,7 +40,7 @@ from modelcollapse.numeric.estimators import (
     chain_statistics,
     summarize,
 )
-from modelcollapse.numeric.executors import as_seed_sequence, check_workers, run_chunks
+from modelcollapse.numeric.executors import as_seed_sequence, check_memory, check_workers, run_chunks
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -123,22 +123,68 @@ class _Partial:
         )
 
 
-def _summarize_generation(p: _Params, gen: int, m: np.ndarray, v: np.ndarray) -> dict[str, MomentSummary]:
-    """Summaries of the per-chain statistics at generation ``gen`` (``m``, ``v`` in units of sigma)."""
-    stats = chain_statistics(m, v)
+_SAFE_LO, _SAFE_HI = 2.0**-250, 2.0**250
+"""Fitted variances (units of sigma) inside this range are summarised directly; beyond it, from their logarithms."""
+_RENORM_LO, _RENORM_HI = 2.0**-300, 2.0**300
+"""A chain's variance leaving this range moves into its binary exponent (the exact sampler's log space)."""
+
+
+def _summarize_generation(
+    p: _Params, gen: int, m: np.ndarray, v: np.ndarray, ex: np.ndarray | None = None
+) -> dict[str, MomentSummary]:
+    """Summaries of the per-chain statistics at generation ``gen`` (``m``, ``v`` in units of sigma; the
+    variance is ``v * 2**ex`` per chain when the sampler keeps binary exponents ``ex``).
+
+    Where every variance is a moderate float the statistics are summarised directly; otherwise (thousands of
+    generations: sigma_g^2 ~ 1e-900 in float64 would be 0) ``sigma``, ``sigma2``, ``sigma4`` and ``x`` are
+    summarised from their logarithms (:meth:`MomentSummary.from_log`), exactly at any magnitude.
+    """
     collapse = p.collapse_generation
-    if collapse is not None and gen >= collapse:
-        del stats["log_sigma2"]  # log 0 = -inf for every chain: reported by estimates(), not summarised
-    out = summarize(stats)
+    with np.errstate(all="ignore"):
+        moderate = ex is None and v.size and _SAFE_LO < float(np.min(v)) and float(np.max(v)) < _SAFE_HI
+    if moderate or (collapse is not None and gen >= collapse):
+        stats = chain_statistics(m, v if ex is None else np.ldexp(v, ex))
+        if collapse is not None and gen >= collapse:
+            del stats["log_sigma2"]  # log 0 = -inf for every chain: reported by estimates(), not summarised
+        out = summarize(stats)
+    else:
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
+            log_v = np.log(v)
+            if ex is not None:
+                log_v += ex * math.log(2.0)
+            m2 = m * m
+            sd = np.exp(0.5 * log_v)
+            w2 = np.square(sd - 1.0) + m2
+            log_x = np.logaddexp(np.log(m2), log_v)
+        out = {
+            "x": MomentSummary.from_log(log_x),
+            "mu2": MomentSummary.from_array(m2),
+            "sigma": MomentSummary.from_log(0.5 * log_v),
+            "sigma2": MomentSummary.from_log(log_v),
+            "sigma4": MomentSummary.from_log(2.0 * log_v),
+            "log_sigma2": MomentSummary.from_array(log_v),
+            "w2sq": MomentSummary.from_array(w2),
+        }
     for name, s in out.items():
         if not s.is_finite():
             raise FloatingPointError(
                 f"the {p.sampler} gaussian1d simulation produced non-finite values of the statistic "
-                f"{name!r} at generation {gen} of {len(p.sizes)} (sigma_g^2 or mu_g left the float64 "
-                "range, e.g. the fitted variance underflowed to 0 after many generations); shorten the "
+                f"{name!r} at generation {gen} of {len(p.sizes)} (mu_g left the float64 range); shorten the "
                 "schedule or use larger sample sizes"
             )
     return out
+
+
+def _renormalize(s2: np.ndarray, ex: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Move extreme magnitudes of ``s2`` into the even binary exponents ``ex`` (``s2 * 2**ex`` unchanged)."""
+    with np.errstate(invalid="ignore"):
+        if not (float(np.min(s2)) < _RENORM_LO or float(np.max(s2)) > _RENORM_HI):
+            return s2, ex
+    mant, e = np.frexp(s2)
+    odd = e & 1
+    mant = np.ldexp(mant, odd)
+    e -= odd
+    return mant, e if ex is None else ex + e
 
 
 def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
@@ -151,7 +197,8 @@ def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
     rng = np.random.Generator(np.random.PCG64(seed))
     g = len(p.sizes)
     m = np.zeros(n)  # (mu_i - mu) / sigma
-    s2 = np.ones(n)  # sigma_i^2 / sigma^2 == s2 * scale
+    s2 = np.ones(n)  # sigma_i^2 / sigma^2 == s2 * scale * 2**ex
+    ex: np.ndarray | None = None  # per-chain even binary exponents, once some variance leaves 2^+-300
     z = np.empty(n)
     gam = np.empty(n)
     t = np.empty(n)
@@ -168,19 +215,23 @@ def _exact_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
             np.sqrt(s2, out=t)
             t *= z
             t *= math.sqrt(scale / M)
+            if ex is not None:
+                np.ldexp(t, ex // 2, out=t)
             m += t  # mu_{i+1} = mu_i + sigma_i Z / sqrt(M_i)
             rng.standard_gamma(0.5 * (M - 1), out=gam)  # chi2_{M-1} / 2
             s2 *= gam
             scale *= 2.0 / divisor
             recorded = gen == g or p.record_all
-            if recorded or p.trajectories or not (_SCALE_LO < scale < _SCALE_HI):
+            if recorded or p.trajectories or gen % 16 == 0 or not (_SCALE_LO < scale < _SCALE_HI):
                 s2 *= scale
                 scale = 1.0
+                if p.collapse_generation is None:
+                    s2, ex = _renormalize(s2, ex)
             if p.trajectories:
                 path_m[:, gen] = m
-                path_v[:, gen] = s2
+                path_v[:, gen] = s2 if ex is None else np.ldexp(s2, ex)
             if recorded:
-                summaries.append(_summarize_generation(p, gen, m, s2))
+                summaries.append(_summarize_generation(p, gen, m, s2, ex))
     paths = ()
     if p.trajectories:
         paths = ((p.mu + p.sigma * path_m, p.sigma * np.sqrt(path_v)),)
@@ -347,13 +398,15 @@ def _pool_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
 def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
     """Brute-force sampler: draw the ``M_i`` points of every chain from ``N(mu_i, sigma_i^2)`` and refit.
 
-    Works in the original units; points are drawn in blocks of at most ``2**20`` per generation.
+    Works in units of sigma (the points are ``(x - mu) / sigma``; a refit commutes with that affine map), so
+    any ``sigma`` in the float64 range is simulated alike (``1e-160`` and ``1e200`` included); trajectories are
+    reported in the original units.  Points are drawn in blocks of at most ``2**20`` per generation.
     """
     rng = np.random.Generator(np.random.PCG64(seed))
     g = len(p.sizes)
     ddof = 1 if p.estimator == "unbiased" else 0
-    mu_i = np.full(n, p.mu)
-    sd_i = np.full(n, p.sigma)
+    mu_i = np.zeros(n)
+    sd_i = np.ones(n)
     summaries = []
     if p.trajectories:
         path_mu = np.empty((n, g + 1))
@@ -372,18 +425,16 @@ def _brute_chunk(p: _Params, seed: np.random.SeedSequence, n: int) -> _Partial:
                 x = buf[: (stop - start) * M].reshape(stop - start, M)
                 rng.standard_normal(out=x)
                 x *= sd_i[start:stop, None]
-                x += mu_i[start:stop, None]  # M_i points from N(mu_i, sigma_i^2), per chain
+                x += mu_i[start:stop, None]  # M_i points from N(mu_i, sigma_i^2), per chain (units of sigma)
                 np.mean(x, axis=1, out=new_mu[start:stop])
                 new_var[start:stop] = np.var(x, axis=1, ddof=ddof)
             mu_i = new_mu
             sd_i = np.sqrt(new_var)
             if p.trajectories:
-                path_mu[:, gen] = mu_i
-                path_sd[:, gen] = sd_i
+                path_mu[:, gen] = p.mu + p.sigma * mu_i
+                path_sd[:, gen] = p.sigma * sd_i
             if gen == g or p.record_all:
-                m = (mu_i - p.mu) / p.sigma
-                v = new_var / (p.sigma * p.sigma)
-                summaries.append(_summarize_generation(p, gen, m, v))
+                summaries.append(_summarize_generation(p, gen, mu_i, new_var))
     paths = ((path_mu, path_sd),) if p.trajectories else ()
     return _Partial(n, tuple(summaries), paths)
 
@@ -670,10 +721,20 @@ def simulate(
             f"trajectories=True needs chains * (generations + 1) <= {TRAJECTORY_LIMIT} "
             f"(got {chains_i} * {len(sizes_t) + 1} = {chains_i * (len(sizes_t) + 1)})"
         )
+    job = _JOBS[sampler, scheme]
+    if job is _brute_chunk:  # memory before any allocation: one block of points, and numpy's temporaries
+        big = max(sizes_t)
+        check_memory(3 * 8.0 * max(big, min(_BRUTE_BLOCK, chunk * big)),
+                     f"the brute sampler's sample of {big:,} points", workers=min(workers, -(-chains_i // chunk)))
+    elif job is _pool_chunk:
+        total = sum(sizes_t)
+        check_memory(3 * 8.0 * max(total, min(_POOL_FLOATS, chunk * total)),
+                     f"the point-keeping sampler's pool of {total:,} points per chain",
+                     workers=min(workers, -(-chains_i // chunk)))
     root = as_seed_sequence(seed)
     params = _Params(sizes_t, sampler, estimator, sigma_f, mu_f, record == "all", bool(trajectories), scheme, real)
     part: _Partial = run_chunks(
-        _JOBS[sampler, scheme], params, chains_i, chunk, root, executor=executor, workers=workers, progress=progress
+        job, params, chains_i, chunk, root, executor=executor, workers=workers, progress=progress
     )
     gens = range(1, len(sizes_t) + 1) if record == "all" else (len(sizes_t),)
     paths = None

@@ -48,11 +48,27 @@ resolve them (the power requirement of :mod:`modelcollapse.proofs.verify`)."""
 _d, _s = sp.Symbol("d", real=True), sp.Symbol("s", positive=True)
 _E = sp.Function("E")
 
-ASSUMPTIONS = (
+MODEL_ASSUMPTION = (
     r"$X^0 \sim \mathcal{N}(\mu, \sigma^2)$; generation $i$ draws $M_i$ i.i.d. points from "
-    r"$\mathcal{N}(\mu_i, \sigma_i^2)$ and refits $\mu_{i+1}$ (sample mean) and $\sigma_{i+1}^2$ (sample variance)",
-    "data are replaced each generation (no accumulation, no real data mixed in)",
+    r"$\mathcal{N}(\mu_i, \sigma_i^2)$ and refits $\mu_{i+1}$ (sample mean) and $\sigma_{i+1}^2$ (sample variance)"
 )
+SCHEME_TEXT = {
+    "replace": "data are replaced each generation (no accumulation, no real data mixed in)",
+    "accumulate": (
+        r"data accumulate: fit 1 uses the $M_0$ real points, fit $i+1$ every point so far, the $M_0$ real ones and "
+        r"the $M_1, \dots, M_i$ drawn from fits $1, \dots, i$ (a pool of $N_i = M_0 + \dots + M_i$ points), "
+        r"with divisor $N_i - 1$ (unbiased) or $N_i$ (mle)"
+    ),
+    "accumulate-subsample": (
+        r"data accumulate in a pool as in \emph{accumulate}, but fit $i+1$ uses a uniform random subsample, without "
+        r"replacement, of $M_i$ of the pool's $N_i$ points; $M_i \ge 2$"
+    ),
+    "mix": (
+        r"fresh real data: fit 1 uses the $M_0$ real points; for $i \ge 1$ sample $i$ has $R$ fresh points from "
+        r"$\mathcal{N}(\mu, \sigma^2)$ and $M_i - R$ from fit $i$ ($0 \le R \le M_i$), and fit $i+1$ uses that sample"
+    ),
+}
+ASSUMPTIONS = (MODEL_ASSUMPTION, SCHEME_TEXT["replace"])
 _ESTIMATOR_TEXT = {
     "unbiased": r"$\sigma_{i+1}^2$ divides by $M_i - 1$ (unbiased estimator), $M_i \ge 2$",
     "mle": r"$\sigma_{i+1}^2$ divides by $M_i$ (maximum-likelihood estimator), $M_i \ge 1$",
@@ -421,8 +437,20 @@ def _needed_monomials(quantity: str, estimator: str) -> list[tuple[int, int]]:
     return list(G.recursion(quantity, estimator).labels)
 
 
+_LOG_MLE_TEXT = (r"$M_i \ge 2$ for every $i < g$: a maximum-likelihood fit of one point has $\sigma_{i+1} = 0$, "
+                 r"so $\log\sigma_g^2 = -\infty$ and its moments are not finite")
+
+
 def _exact_value(quantity: str, estimator: str) -> Callable[[Mapping[str, Any], int], mpmath.mpf]:
-    return lambda params, dps=17: G.evaluate(quantity, params["sizes"], estimator, dps=dps)
+    def value(params: Mapping[str, Any], dps: int = 17) -> mpmath.mpf:
+        if estimator == "mle" and quantity in ("mean_log_sigma2", "var_log_sigma2"):
+            for i, m in enumerate(params["sizes"]):
+                if m < 2:
+                    raise ParameterError(f"sizes[{i}] must be an integer >= 2 for the claim on {quantity} with the mle "
+                                         f"estimator (log sigma_g^2 = -inf after a fit of one point; got {m})")
+        return G.evaluate(quantity, params["sizes"], estimator, dps=dps)
+
+    return value
 
 
 def _series_of(quantity: str, estimator: str) -> Callable[[int], QuasiSymmetricSeries]:
@@ -460,7 +488,8 @@ def derived_claim(quantity: str, estimator: str = "unbiased") -> Claim:
         estimator=estimator,
         lhs_latex=G.latex_name(quantity),
         statement=statement,
-        assumptions=(*ASSUMPTIONS, _ESTIMATOR_TEXT[estimator]),
+        assumptions=(*ASSUMPTIONS, _ESTIMATOR_TEXT[estimator],
+                     *((_LOG_MLE_TEXT,) if estimator == "mle" and quantity in ("mean_log_sigma2", "var_log_sigma2") else ())),
         steps=_steps(quantity, estimator, statement),
         series_order=2,
         exact_value=_exact_value(quantity, estimator),
@@ -590,6 +619,352 @@ def claim_factories() -> dict[str, Callable[[], Claim]]:
             out[claim_id(q, est)] = functools.partial(derived_claim, q, est)
     for i, cid in enumerate(PUBLISHED_IDS):
         out[cid] = functools.partial(lambda i: published_claims()[i], i)
+    out.update(regime_claim_factories())
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data regimes: accumulate, accumulate-subsample, mix
+
+
+REGIME_SIZES = (6, 8, 5, 7)
+"""Schedule of the regimes' Monte Carlo checks (small sizes: the second-order terms are large)."""
+MIX_REAL = 2
+"""Real points per sample in the mix claims' Monte Carlo checks (the claims hold for every R)."""
+
+_SCHEME_TITLE = {"accumulate": "accumulated data", "accumulate-subsample": "an accumulated pool, subsampled",
+                 "mix": "fresh real data mixed in"}
+_DIRECT_SIZES = {"accumulate": ((3, 3), (3, 2, 2)), "mix": ((3, 3), (3, 3, 3)),
+                 "accumulate-subsample": ((2, 2), (2, 2, 2))}
+"""Schedules of the explicit-points cross-checks (exponential cost: a few points per generation)."""
+_REGIME_QUANTITIES = ("var_x", "var_mu", "mean_sigma2", "mean_sigma4")
+
+
+def regime_claim_id(scheme: str, quantity: str, estimator: str) -> str:
+    base = f"{NAME}-{scheme}-{quantity.replace('_', '-')}"
+    return base if estimator == "unbiased" else f"{base}-mle"
+
+
+def _order_target(value: Any, sizes: Sequence[int]) -> float:
+    """A wrong O(1) coefficient at second order: max(|value|, 1) * sum_i M_i^-2 (the regimes' power target)."""
+    return max(abs(float(value)), 1.0) * sum(float(m) ** -2 for m in sizes)
+
+
+def _labels_tex(label: Any) -> str:
+    if isinstance(label, tuple):
+        return f"m_{{{label[0]},{label[1]}}}"
+    return {"mu2": r"m_{2,0}", "v": r"m_{0,2}", "A": r"A", "B": r"B", "1": "1"}[label]
+
+
+def _recursion_rows(scheme: str, quantity: str, estimator: str) -> tuple[tuple[str, sp.Expr], ...]:
+    """The regime's one-step recursion as display rows ``m(g+1) = sum c m(g)`` in the step symbols."""
+    rec = G.recursion(quantity, estimator, scheme)
+    table = rec.table(scheme)
+    syms = {label: sp.Symbol(_labels_tex(label) + "(g)") for label in rec.labels}
+    step = {G.M: sp.Symbol("M_g"), G.P: sp.Symbol("N_{g-1}"), G.R: G.R}
+    rows = []
+    for label in rec.labels:
+        if label in ((0, 0), "1"):
+            continue
+        rhs = sp.Add(*(sp.factor(c.subs(step)) * (1 if k in ((0, 0), "1") else syms[k]) for k, c in table[label].items()))
+        rows.append((_labels_tex(label) + "(g+1)", rhs))
+    return tuple(rows)
+
+
+def _statement_of(scheme: str, quantity: str, estimator: str) -> sp.Expr:
+    """The quantity as its recursion's output, in moment symbols ``m_{a,b}(g)``."""
+    rec = G.recursion(quantity, estimator, scheme)
+    syms = {label: sp.Symbol(_labels_tex(label) + "(g)") for label in rec.labels}
+    outs = {name: sp.Add(*(c * (1 if k in ((0, 0), "1") else syms[k]) for k, c in w.items()))
+            for name, w in rec.outputs.items()}
+    return outs["value"] if "value" in outs else sp.expand(outs["second"] - outs["first"] ** 2)
+
+
+def _regime_steps(scheme: str, quantity: str, estimator: str) -> tuple[DerivationStep, ...]:
+    rec = G.recursion(quantity, estimator, scheme)
+    steps: list[DerivationStep] = []
+    if scheme != "accumulate-subsample":
+        for label in rec.labels:
+            a, b = label
+            if a + b == 0:
+                continue
+            values = {"accumulate": dict(size=2, pool=3), "mix": dict(size=4, real=MIX_REAL)}[scheme]
+            steps.append(DerivationStep(
+                description=(
+                    f"one step of {scheme} for ${_labels_tex(label)}$: the engine's coefficients (sufficient "
+                    "statistics of the pooled sample) against explicit points, every point written out, at "
+                    + ", ".join(f"{k} = {v}" for k, v in values.items())
+                ),
+                lhs=G.regime_step_direct(a, b // 2, estimator, scheme, **values),
+                rhs=sp.Integer(0),
+                domain={G.sigma: _pos, sp.Symbol("d_step", real=True): _real, sp.Symbol("s_step", positive=True): _pos},
+                points=1,
+                shown=False,
+            ))
+    else:
+        M_, P_ = sp.Symbol("M_g"), sp.Symbol("N_{g-1}")
+        steps.append(DerivationStep(
+            description=(
+                "one step of accumulate-subsample: inclusion probabilities $M/N$ and $M(M-1)/(N(N-1))$ of a uniform "
+                "subsample give the second moments of the refit in the pool's power sums $A = E S_1^2$, "
+                "$B = E S_2$ (the rows show the recursion)"
+            ),
+            lhs=sp.Integer(0), rhs=sp.Integer(0), points=0,
+            display=_recursion_rows(scheme, quantity, estimator),
+        ))
+    if scheme != "accumulate-subsample":
+        steps.append(DerivationStep(
+            description=f"the recursion of {scheme} in the step's sizes ($M_g$, the pool $N_{{g-1}}$, $R$ real points)",
+            lhs=sp.Integer(0), rhs=sp.Integer(0), points=0,
+            display=_recursion_rows(scheme, quantity, estimator),
+        ))
+    for sizes in _DIRECT_SIZES[scheme]:
+        real = MIX_REAL if scheme == "mix" else 0
+        steps.append(DerivationStep(
+            description=(
+                f"independent route: explicit points at sizes {', '.join(map(str, sizes))}"
+                + (f", $R = {real}$" if scheme == "mix" else "")
+                + (" (every subsample enumerated)" if scheme == "accumulate-subsample" else "")
+                + " equal the recursion's exact value"
+            ),
+            lhs=G.exact_direct_regime(quantity, sizes, estimator, scheme, real),
+            rhs=G.exact(quantity, list(sizes), estimator, scheme=scheme, real=real),
+            domain={G.sigma: _pos},
+            points=1,
+        ))
+    return tuple(steps)
+
+
+@functools.lru_cache(maxsize=None)
+def regime_claim(scheme: str, quantity: str, estimator: str = "unbiased") -> Claim:
+    """The derived claim for a quantity with a closed form in a data regime."""
+    real = MIX_REAL if scheme == "mix" else 0
+    params = MODEL.resolve({"sizes": REGIME_SIZES, "estimator": estimator, "scheme": scheme, "real": real})
+    power = G.sigma_power(quantity)
+    first = r"$m_{a,b}(1)$: fit 1 on the $M_0$ real points, $m_{2,0}(1) = \sigma^2/M_0$, $m_{0,2}(1) = \sigma^2 (M_0-1)/D_0$"
+    extra = (first,) if scheme != "accumulate-subsample" else (
+        r"$A$, $B$: $E S_1^2$ and $E S_2$ of $S_1 = \sum_p (x_p - \mu)$, $S_2 = \sum_p (x_p-\mu)^2$ over the pool; "
+        r"after fit 1, $m_{2,0} = \sigma^2/M_0$, $m_{0,2} = \sigma^2(M_0 - 1)/D_0$, $A = B = M_0\sigma^2$",
+    )
+    return Claim(
+        id=regime_claim_id(scheme, quantity, estimator),
+        title=f"{_TITLES[quantity]} with {_SCHEME_TITLE[scheme]} ({estimator} estimator)",
+        model=NAME,
+        quantity=quantity,
+        estimator=estimator,
+        lhs_latex=G.latex_name(quantity),
+        statement=_statement_of(scheme, quantity, estimator),
+        assumptions=(MODEL_ASSUMPTION, SCHEME_TEXT[scheme], _ESTIMATOR_TEXT[estimator],
+                     r"$m_{a,b}(g) = E[(\mu_g - \mu)^a \sigma_g^b]$ follows the one-step recursion of the derivation",
+                     *extra),
+        steps=_regime_steps(scheme, quantity, estimator),
+        exact_value=lambda p, dps=17, q=quantity: G.evaluate(q, p["sizes"], p["estimator"], dps=dps, scheme=p["scheme"],
+                                                             real=p["real"]),
+        params=params,
+        series_order=None,
+        mc_target=lambda p, q=quantity: _order_target(
+            G.evaluate(q, p["sizes"], p["estimator"], scheme=p["scheme"], real=p["real"]), p["sizes"]),
+        references=("kazdan2025", "gerstgrasser2024") if scheme != "mix" else ("bertrand2024",),
+        unit=G.sigma**power,
+        unit_text=_unit_text(power),
+        scope=r"for every $g \ge 1$ and all sizes (by the recursion)",
+    )
+
+
+def _regime_ids() -> list[tuple[str, str, str]]:
+    return [(scheme, q, est) for scheme in ("accumulate", "accumulate-subsample", "mix") for est in ESTIMATORS
+            for q in _REGIME_QUANTITIES if not G.no_closed_form(q, scheme)]
+
+
+# -- limits as g -> infinity at constant M ----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def accumulate_limit_claim(estimator: str = "unbiased") -> Claim:
+    """E sigma_g^2 under accumulate tends to a gamma-function form; Var mu_g to a hypergeometric series."""
+    first, c, limit = G.accumulate_variance_factors(estimator)
+    i, n = sp.Symbol("i", integer=True, positive=True), sp.Symbol("n", integer=True, positive=True)
+    product = sp.product(c, (i, 1, n))
+    params = MODEL.resolve({"sizes": (8,) * 40, "estimator": estimator, "scheme": "accumulate"})
+    Ms = G.M
+    # the roots a_+- of M a^2 - a - 1 = 0 (unbiased) appear in the Gamma functions: name them
+    root = sp.sqrt(4 * Ms + 1)
+    a_p, a_m = sp.Symbol("a_+"), sp.Symbol("a_-")
+    named = sp.simplify(limit.xreplace({sp.gamma(1 - root / (2 * Ms) - 1 / (2 * Ms)): sp.gamma(1 - a_p),
+                                        sp.gamma(1 + root / (2 * Ms) - 1 / (2 * Ms)): sp.gamma(1 - a_m)}))
+    roots_text = (r"$a_\pm = (1 \pm \sqrt{4M+1})/(2M)$ are the roots of $M a^2 - a - 1 = 0$"
+                  if named.has(a_p) else "")
+    return Claim(
+        id=f"{NAME}-accumulate-sigma2-limit" + ("" if estimator == "unbiased" else "-mle"),
+        title=f"The fitted variance under accumulation converges ({estimator} estimator)",
+        model=NAME,
+        quantity="mean_sigma2",
+        estimator=estimator,
+        lhs_latex=r"\lim_{g\to\infty} E\,\sigma_g^2",
+        statement=G.sigma**2 * named,
+        assumptions=(MODEL_ASSUMPTION, SCHEME_TEXT["accumulate"], _ESTIMATOR_TEXT[estimator],
+                     r"every sample has the same size, $M_i = M \ge 3$", *((roots_text,) if roots_text else ())),
+        steps=(
+            DerivationStep(
+                description=r"one step multiplies $E\sigma^2$ by $c(i)$, the coefficient at the pool $P = iM$ (engine)",
+                lhs=sp.factor(G.regime_transition(0, 1, estimator, "accumulate")[(0, 2)].subs(G.P, i * Ms)),
+                rhs=c, domain={i: lambda r: r.randint(1, 50), Ms: lambda r: r.randint(3, 50)}, points=2,
+            ),
+            DerivationStep(
+                description=r"the product of $n$ steps as rising factorials (SymPy), checked at random $n$",
+                lhs=sp.Product(c, (i, 1, n)), rhs=product,
+                domain={n: lambda r: r.randint(1, 30), Ms: lambda r: r.randint(3, 50)}, points=2,
+            ),
+            DerivationStep(
+                description=(r"$(a)_n = \Gamma(a + n)/\Gamma(a)$ and $\Gamma(n + a)/\Gamma(n) \sim n^a$: the shifts "
+                             r"of numerator and denominator sum to the same value, so the product converges to the "
+                             r"ratio of the $\Gamma(a)$; with $E\sigma_1^2 = \sigma^2 (M-1)/D_0$"),
+                lhs=G.sigma**2 * first * G._rising_limit(product, n), rhs=G.sigma**2 * limit,  # noqa: SLF001
+                domain={Ms: lambda r: r.randint(3, 60), G.sigma: _pos}, points=2,
+            ),
+        ),
+        exact_value=lambda p, dps=17: G.evaluate("mean_sigma2", p["sizes"], p["estimator"], dps=dps, scheme="accumulate"),
+        params=params,
+        series_order=None,
+        mc_target=lambda p: _order_target(1.0, p["sizes"][:4]),
+        references=("gerstgrasser2024", "kazdan2025"),
+        unit=G.sigma**2,
+        unit_text="sigma^2",
+        notes="The Monte Carlo check tests the exact value at g = 40 (the limit is approached as O(1/(M g))).",
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def mix_stationary_claim(quantity: str, estimator: str = "unbiased") -> Claim:
+    """The stationary Var mu and E sigma^2 under mix as functions of R and M."""
+    stationary = G.mix_stationary(estimator)
+    M_, R_ = G.M, G.R
+    x = {q: sp.Symbol(f"x_{q}") for q in ("var_mu", "mean_sigma2")}
+    rows = {q: G.regime_transition(*{"var_mu": (2, 0), "mean_sigma2": (0, 1)}[q], estimator, "mix") for q in x}
+    lab = {(2, 0): "var_mu", (0, 2): "mean_sigma2"}
+    fixed = [
+        sp.Add(*(c * (stationary[lab[k]] if k in lab else 1) for k, c in rows[q].items())) - stationary[q]
+        for q in x
+    ]
+    params = MODEL.resolve({"sizes": (10,) * 40, "estimator": estimator, "scheme": "mix", "real": 3})
+    return Claim(
+        id=f"{NAME}-mix-stationary-{quantity.replace('_', '-')}" + ("" if estimator == "unbiased" else "-mle"),
+        title=f"Stationary {_TITLES[quantity].lower()} with fresh real data ({estimator} estimator)",
+        model=NAME,
+        quantity=quantity,
+        estimator=estimator,
+        lhs_latex=r"\lim_{g\to\infty} " + G.latex_name(quantity),
+        statement=stationary[quantity],
+        assumptions=(MODEL_ASSUMPTION, SCHEME_TEXT["mix"], _ESTIMATOR_TEXT[estimator],
+                     r"every sample has the same size $M_i = M$ and $1 \le R \le M$ real points"),
+        steps=(
+            DerivationStep(
+                description=r"the stationary values satisfy both rows of the second-moment recursion (exactly, in $M$ and $R$)",
+                lhs=fixed[0] + sp.Symbol("e") * fixed[1], rhs=sp.Integer(0),
+                domain={M_: lambda r: r.randint(3, 60), R_: lambda r: r.randint(1, 3), G.sigma: _pos,
+                        sp.Symbol("e"): _real}, points=2,
+            ),
+            DerivationStep(
+                description=(r"the recursion contracts for $R \ge 1$: the homogeneous $2\times 2$ block has spectral "
+                             r"radius below 1 (its determinant and trace satisfy the Jury conditions), so the moments "
+                             r"converge to the fixed point from any start; at $R = 0$ it has the eigenvalue 1"),
+                lhs=sp.Integer(0), rhs=sp.Integer(0), points=0,
+            ),
+        ),
+        exact_value=lambda p, dps=17, q=quantity: G.evaluate(q, p["sizes"], p["estimator"], dps=dps, scheme="mix",
+                                                             real=p["real"]),
+        params=params,
+        series_order=None,
+        mc_target=lambda p: _order_target(1.0, p["sizes"][:4]),
+        references=("bertrand2024",),
+        unit=G.sigma**2,
+        unit_text="sigma^2",
+        notes="The Monte Carlo check tests the exact value at g = 40, M = 10, R = 3.",
+    )
+
+
+# -- published statements on the regimes ------------------------------------------------------------------
+
+
+def _published_regime_claims() -> dict[str, Claim]:
+    base = regime_claim("accumulate", "var_mu", "unbiased")
+    gerst = PublishedForm(
+        source="Gerstgrasser et al. (2024); Kazdan et al. (2025), accumulating data",
+        text=(r"accumulating real and synthetic data keeps the error bounded: for this model, the error of the "
+              r"fitted mean stays below $\pi^2/6$ times that of one fit, $\operatorname{Var}\mu_g \le "
+              r"\tfrac{\pi^2}{6}\,\sigma^2/M$ for every $g$"),
+        value=lambda p, dps: (mpmath.pi**2 / 6) / min(p["sizes"]),
+        relation="<=",
+        latex=r"\frac{\pi^2}{6}\,\frac{\sigma^2}{M}",
+        probes=tuple({"sizes": (m,) * g, "estimator": est} for m in (2, 5, 20) for g in (1, 10, 300) for est in ESTIMATORS),
+        beyond=({"sizes": (5,) * 300, "scheme": "replace"},),
+        tolerance=1e-12,
+        reading=r"the bound read for constant sizes $M_i = M$ and both estimators; replace is shown beyond the scope",
+    )
+    gerst_claim = dataclasses.replace(
+        base,
+        id="gerstgrasser2024-gaussian1d-accumulate-bound",
+        title=r"Published: accumulating data keeps the error of the fitted mean below $\pi^2/6$ times one fit",
+        kind="published",
+        published=gerst,
+        params=MODEL.resolve({"sizes": (5,) * 30, "scheme": "accumulate"}),
+        evidence_params=MODEL.resolve({"sizes": (5,) * 30, "scheme": "accumulate"}),
+        references=("gerstgrasser2024", "kazdan2025"),
+        scope=r"for constant sizes $M_i = M \ge 2$, both estimators and every $g$",
+        exact_value=lambda p, dps=17: G.evaluate("var_mu", p["sizes"], p["estimator"], dps=dps, scheme=p["scheme"],
+                                                 real=p["real"]),
+    )
+
+    def stationary_sigma4(p: Mapping[str, Any], dps: int) -> Any:
+        """The fixed point of the fourth-order recursion (constant M, R): what "stable" converges to."""
+        return G.mix_stationary_fourth(p["sizes"][0], p["real"], p["estimator"], dps)
+
+    bertrand = PublishedForm(
+        source="Bertrand et al. (2024), stability of iterative retraining with real data",
+        text=(r"iterative retraining is stable when the fraction of real data is large enough: for this model, "
+              r"$E\,\sigma_g^4$ converges to $E\,\sigma_\infty^4$, the fixed point of its recursion"),
+        value=stationary_sigma4,
+        relation="=",
+        latex=r"E\,\sigma_\infty^4",
+        probes=tuple({"sizes": (10,) * 600, "real": r} for r in (2, 3, 5, 10)),
+        beyond=({"sizes": (10,) * 600, "real": 1},),
+        tolerance=1e-9,
+        reading=(r"stable read as: the fourth moment converges; the exact condition for this model is $R \ge 2$ "
+                 r"(unbiased estimator) or $R \ge 1$ (mle), for every $M$ checked (the M-matrix criterion of "
+                 r"\texttt{mix\_fourth\_moment\_bounded}); the second moments converge for every $R \ge 1$"),
+    )
+    b_base = regime_claim("mix", "mean_sigma4", "unbiased")
+    bertrand_claim = dataclasses.replace(
+        b_base,
+        id="bertrand2024-gaussian1d-mix-stability",
+        title="Published: retraining is stable when the fraction of real data is large enough",
+        kind="published",
+        published=bertrand,
+        # evidence where the transient is visible and sigma_g^4 has a light enough tail: g = 6, R = 3
+        params=MODEL.resolve({"sizes": (10,) * 6, "scheme": "mix", "real": 3}),
+        evidence_params=MODEL.resolve({"sizes": (10,) * 6, "scheme": "mix", "real": 3}),
+        references=("bertrand2024",),
+        scope=r"with $R \ge 2$ real points per sample (unbiased estimator), $M_i = M$",
+    )
+    return {c.id: c for c in (gerst_claim, bertrand_claim)}
+
+
+REGIME_PUBLISHED_IDS = ("gerstgrasser2024-gaussian1d-accumulate-bound", "bertrand2024-gaussian1d-mix-stability")
+
+
+def regime_claim_factories() -> dict[str, Callable[[], Claim]]:
+    out: dict[str, Callable[[], Claim]] = {}
+    for scheme, q, est in _regime_ids():
+        out[regime_claim_id(scheme, q, est)] = functools.partial(regime_claim, scheme, q, est)
+    for est in ESTIMATORS:
+        claim = functools.partial(accumulate_limit_claim, est)
+        out[f"{NAME}-accumulate-sigma2-limit" + ("" if est == "unbiased" else "-mle")] = claim
+        for q in ("var_mu", "mean_sigma2"):
+            out[f"{NAME}-mix-stationary-{q.replace('_', '-')}" + ("" if est == "unbiased" else "-mle")] = (
+                functools.partial(mix_stationary_claim, q, est))
+    published = functools.lru_cache(maxsize=None)(_published_regime_claims)
+    for cid in REGIME_PUBLISHED_IDS:
+        out[cid] = functools.partial(lambda cid: published()[cid], cid)
     return out
 
 
@@ -641,6 +1016,52 @@ _QUANTITY_TEXT = {
 }
 
 
+_TAIL_STATISTICS = {
+    "var_x": lambda d, s: d**2 + s**2,  # the Rao-Blackwellized chain statistic of Var X^g
+    "var_mu": lambda d, s: d**2,
+    "mean_sigma": lambda d, s: s,
+    "mean_sigma2": lambda d, s: s**2,
+    "mean_sigma4": lambda d, s: s**4,
+    "mean_w2sq": lambda d, s: d**2 + (s - 1) ** 2,
+}
+"""Each chain-mean estimate's per-chain statistic Y, in d = (mu_g - mu)/sigma and s = sigma_g/sigma."""
+
+
+def tails(*, sizes, estimator="unbiased", sigma=1.0, scheme="replace", real=0, generation=None) -> dict[str, Any]:
+    r"""``{quantity: log rho}``, :math:`\rho = E Y^2/(E Y)^2` of each chain-mean estimate's statistic, exact
+    (scheme replace: the moments :math:`E[d^a s^b]` from the model's one-step transition, run in mpmath)."""
+    if scheme != "replace":
+        return {}
+    sizes = tuple(sizes[: generation or len(sizes)])
+    d, s = sp.symbols("d s")
+    polys = {k: sp.Poly(sp.expand(f(d, s)), d, s) for k, f in _TAIL_STATISTICS.items()}
+    squares = {k: sp.Poly(sp.expand(f(d, s) ** 2), d, s) for k, f in _TAIL_STATISTICS.items()}
+    mons = sorted({m for P in (*polys.values(), *squares.values()) for m, _ in P.terms() if m[0] % 2 == 0})
+    values = _moments(tuple(mons), sizes, estimator)
+    with mpmath.workdps(30):
+        out = {}
+        for k in polys:
+            first = mpmath.fsum(mpmath.mpf(int(c)) * values[m] for m, c in polys[k].terms() if m in values)
+            second = mpmath.fsum(mpmath.mpf(int(c)) * values[m] for m, c in squares[k].terms() if m in values)
+            if first > 0 and second > 0:
+                out[k] = float(mpmath.log(second) - 2 * mpmath.log(first))
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _moments(mons: tuple, sizes: tuple, estimator: str) -> dict:
+    """:math:`E[(\mu_g-\mu)^a\sigma_g^b]/\sigma^{a+b}` for each ``(a, b)`` in ``mons``, by the runner."""
+    from ..symbolic.recursion import LinearRecursion, MpmathAlgebra, run
+
+    labels = G._closure(list(mons), estimator)
+    tables = {"generic": {m: G.transition(*m, estimator) for m in labels}}
+    if estimator == "mle":
+        tables["degenerate"] = {m: G._degenerate_transition(*m) for m in labels}
+    rec = LinearRecursion(labels=labels, initial={(0, b): G.sigma**b for a, b in labels if a == 0}, tables=tables,
+                          outputs={m: {m: 1} for m in mons}, symbols=(G.M,))
+    return run(rec, G._steps(sizes), MpmathAlgebra(30, {G.sigma: 1}))
+
+
 MODEL = Model(
     name=NAME,
     description="1D Gaussian refit on M_i samples per generation (Shumailov et al.)",
@@ -667,6 +1088,7 @@ MODEL = Model(
     claims="modelcollapse.proofs.gaussian1d:claim_factories",
     faults="modelcollapse.proofs.gaussian1d_faults:faults",
     validate=_validate,
+    tails=tails,
     generations=lambda params: len(params["sizes"]),
     figures=(
         Figure("var_x", "Variance of a sample from generation $g$: exact, series and Monte Carlo", ("var_x",)),

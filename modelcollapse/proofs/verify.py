@@ -138,6 +138,13 @@ class MCCheck:
     """Why fewer chains than :attr:`needed` ran: ``""`` (none), ``"chain cap"`` or ``"time budget"``."""
     power_reached: float | None = None
     """Probability that this check rejects a deviation of :attr:`target` (at least ``power`` when powered)."""
+    reliable: bool = True
+    """Whether the standard error can be trusted at these chains (the estimate's tail diagnostic, exact where
+    the model declares its relative second moment): an unreliable check is not evidence."""
+    reliability: str = ""
+    """Why (un)reliable."""
+    seed_text: str = ""
+    """``seed`` as a comma-separated decimal string (exact in every JSON parser)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +236,7 @@ class Report:
             {
                 "scale": self.scale,
                 "seed": self.seed,
+                "seed_text": str(self.seed),
                 "alpha": self.alpha,
                 "power": self.power,
                 "checks": self.checks,
@@ -365,8 +373,9 @@ class _Task:
 
 
 def _simulate(model: str, params: Mapping[str, Any], chains, seed, workers, executor, sampler: str = "exact") -> dict:
-    res = get_model(model).run_simulation(params, chains, seed=seed, workers=workers, executor=executor, sampler=sampler)
-    return res.estimates()
+    spec = get_model(model)
+    res = spec.run_simulation(params, chains, seed=seed, workers=workers, executor=executor, sampler=sampler)
+    return spec.estimates(params, res)
 
 
 def _entropy(seed: np.random.SeedSequence) -> list[int]:
@@ -436,6 +445,9 @@ def _z_check(t: _Task, e: Any, chains: int, seed: np.random.SeedSequence, alpha_
         needed=needed,
         limited=limited if chains < needed else "",
         power_reached=reached,
+        reliable=bool(e.reliable is not False),
+        reliability=e.reason,
+        seed_text=",".join(map(str, _entropy(seed))),
     )
     zp = None
     if t.published_value is not None and e.stderr > 0:
@@ -619,7 +631,9 @@ def verify(
     """
     scale_obj = scale if isinstance(scale, Scale) else SCALES[check_choice("scale", scale, tuple(SCALES))]
     seed = check_integer("seed", seed, minimum=0)
-    workers = check_integer("workers", workers, minimum=1)
+    from ..numeric.executors import check_workers
+
+    workers = check_workers(workers)
     from .._validation import ParameterError
 
     for name, value in (("alpha", alpha), ("power", power)):
@@ -689,8 +703,13 @@ def verify(
         underpowered = not check.powered or bool(notes)
         if not check.powered:
             notes.insert(0, f"exact-sampler check underpowered: power {check.power_reached or 0:.2f} against the target")
+        unreliable = not check.reliable or (brute_check is not None and not brute_check.reliable)
+        if brute_check is not None and not brute_check.reliable:
+            notes.append(f"brute-force check unreliable: {brute_check.reliability}")
         if not ok:
             status = "fails"
+        elif unreliable:
+            status = "unreliable"  # the standard error cannot be trusted: the check is no evidence either way
         elif underpowered:
             status = "underpowered"
         else:
@@ -715,6 +734,8 @@ def verify(
                 if ev_brute is not None:
                     brute_checks.append(ev_brute)
                     ok = ok and ev_brute.ok
+                    unreliable = unreliable or not ev_brute.reliable
+            unreliable = unreliable or not ev_check.reliable
             if c.published.series is None:
                 verdict, points = _value_verdict(c)
                 difference: dict[str, str] = {}
@@ -770,11 +791,13 @@ def verify(
             )
             if not ok:
                 status = "fails"
+            elif unreliable:
+                status = "unreliable"
             elif underpowered:
                 status = "underpowered"
             else:
                 status = verdict
-        passed = ok and (not underpowered or scale_obj.name == "smoke")
+        passed = ok and ((not underpowered and not unreliable) or scale_obj.name == "smoke")
         results.append(
             ClaimResult(
                 claim_id=c.id,

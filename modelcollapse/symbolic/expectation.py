@@ -4,8 +4,9 @@ An expression is a polynomial in the random symbols with constant (possibly symb
 
 * a standard normal :math:`Z` appears with non-negative integer powers, :math:`E[Z^p] = (p-1)!!` for even
   ``p`` and 0 for odd ``p``;
-* a scaled chi-square :math:`V = \chi^2_k / D` appears with any real power ``r > -k/2`` and integer powers of
-  :math:`\log V`:
+* a scaled chi-square :math:`V = \chi^2_k / D` appears with any real power and integer powers of
+  :math:`\log V`; the moment is finite for ``r > -k/2`` and infinite (``oo``) for ``r <= -k/2``, and a symbolic
+  ``k`` must carry assumptions that decide which (an undecidable condition raises, naming it):
 
   .. math::  E[V^r] = \left(\frac{2}{D}\right)^r \frac{\Gamma(k/2 + r)}{\Gamma(k/2)},
              \qquad E[V^r (\log V)^n] = \frac{\partial^n}{\partial r^n} E[V^r].
@@ -87,6 +88,15 @@ class ChiSquare(Law):
     def moment(self, power: sp.Expr, log_power: int = 0) -> sp.Expr:
         r = sp.sympify(power)
         half = self.dof / 2
+        # E[V^r] is finite iff r > -k/2 (the density ~ v^(k/2 - 1) at 0); a law needs k > 0, so r >= 0 always is
+        domain = sp.true if r.is_nonnegative else sp.Gt(half + r, 0)
+        if domain == sp.false:
+            return sp.oo  # the integral of v^(r + k/2 - 1) near 0 diverges: E[V^r (log V)^n] is infinite
+        if domain != sp.true:
+            raise UnsupportedExpressionError(
+                f"E[V^({r})] for V = chi^2_({self.dof})/{self.divisor} is finite only where {sp.sstr(half + r)} > 0; "
+                "declare the degrees of freedom with assumptions that decide it or give numbers"
+            )
         if log_power == 0:
             if r.is_Integer and r >= 0:
                 # Gamma(k/2 + r)/Gamma(k/2) is a rising factorial for integer r.

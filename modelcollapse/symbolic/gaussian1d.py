@@ -404,6 +404,9 @@ def _steps(sizes: Sequence) -> tuple[Step, ...]:
     return tuple(Step({M: m}, "degenerate" if m == 1 else "generic") for m in sizes)
 
 
+MAX_EXACT_SIZE = 100_000
+"""Largest numeric sample size :func:`exact` accepts (SymPy's exact gamma values grow with M; 10^5 takes seconds)."""
+
 _SERIES_STEP = Step({M: 1 / EPS})
 """Every step of a series run: :math:`M_j = 1/\\varepsilon_j`."""
 
@@ -440,6 +443,13 @@ def exact(
     quantity = _check_quantity(quantity)
     estimator = check_estimator(estimator)
     sizes = _as_sizes(sizes, estimator)
+    for i, m in enumerate(sizes):
+        if m.is_number and m > MAX_EXACT_SIZE:
+            raise ParameterError(
+                f"sizes[{i}] must be at most {MAX_EXACT_SIZE} for an exact SymPy form (gamma functions of M/2 become "
+                f"numbers of about M digits; got {m}): use evaluate({quantity!r}, sizes, dps=...) for its value at "
+                "any size, or a symbol for the form"
+            )
     scheme, real = _check_regime_symbolic(sizes, estimator, scheme, real)
     rec = recursion(quantity, estimator, scheme)
     out = _value(run(rec, _regime_steps(sizes, scheme, real), ExactAlgebra()))
@@ -579,7 +589,8 @@ def series(quantity: str, order: int = 2, estimator: str = "unbiased") -> QuasiS
 @functools.lru_cache(maxsize=None)
 def _series(quantity: str, order: int, estimator: str) -> QuasiSymmetricSeries:
     algebra = QuasiSymmetricAlgebra(order, _SIGMA_ONE)
-    return _value(run(recursion(quantity, estimator), (_SERIES_STEP,) * order, algebra))
+    out = _value(run(recursion(quantity, estimator), (_SERIES_STEP,) * order, algebra))
+    return QuasiSymmetricSeries(out.coefficients, out.order, min_size=2 if estimator == "unbiased" else 1)
 
 
 def series_polynomial(quantity: str, order: int, estimator: str, nvars: int):
@@ -664,6 +675,9 @@ def theory(
         no_series = {q: f"the 1/M expansion is derived for scheme replace only (fit 1 of scheme {scheme} is a "
                         "different step from the later ones)" for q in QUANTITIES}
     gens = range(1, g + 1) if record == "all" else (g,)
+    # every prefix's series in one pass (evaluating each prefix anew would be O(g^2))
+    ser_values = {q: (s_.evaluate_prefixes(sizes, digits) if record == "all" else [None] * (g - 1) + [s_.evaluate(sizes, digits)])
+                  for q, s_ in ser.items()}
     out = []
     for k in gens:
         exact_k = {q: paths[q][k - 1] for q in QUANTITIES}
@@ -673,7 +687,7 @@ def theory(
             TheoryResult(
                 generation=k,
                 exact=exact_k,
-                series={q: ser[q].evaluate(sizes[:k], digits) if q in ser else None for q in QUANTITIES},
+                series={q: ser_values[q][k - 1] if q in ser else None for q in QUANTITIES},
                 order=order,
                 no_exact=no_exact,
                 no_series=no_series,
@@ -1096,6 +1110,79 @@ def mix_fourth_moment_bounded(M_value: int, R_value: int, estimator: str = "unbi
     R_value = check_integer("R", R_value, minimum=0, maximum=M_value)
     if R_value == 0:
         return False
-    T = mix_fourth_moment_block(estimator).subs({M: M_value, R: R_value})
-    I = sp.eye(3) - T
-    return all(sp.nsimplify(I[:k, :k].det()) > 0 for k in (1, 2, 3))
+    return all(minor.subs({M: M_value, R: R_value}) > 0 for minor in _fourth_minors(check_estimator(estimator)))
+
+
+@functools.lru_cache(maxsize=None)
+def _fourth_minors(estimator: str) -> tuple[sp.Expr, ...]:
+    """The leading principal minors of :math:`I - T` (:func:`mix_fourth_moment_block`), rational in M and R."""
+    I = sp.eye(3) - mix_fourth_moment_block(estimator)
+    return tuple(sp.factor(sp.cancel(I[:k, :k].det())) for k in (1, 2, 3))
+
+
+def regime_step_direct(a: int, k: int, estimator: str, scheme: str, size: int, pool: int = 0, real: int = 0) -> sp.Expr:
+    r"""One step of ``accumulate`` or ``mix`` by explicit points, as a polynomial identity to check
+    :func:`regime_transition` against: returns ``E[d'^a v'^k] - sum c d^a' s^b'`` (zero when the table holds).
+
+    ``accumulate``: the pool is ``pool`` explicit points :math:`x_1..x_P` (symbols), the current fit their
+    mean and variance, ``size`` new points drawn from it; ``mix``: the fit is :math:`(\mu + d, s)` and the
+    sample has ``real`` points :math:`\mu + \sigma Z` and ``size - real`` points :math:`\mu + d + s Z`.
+    The expectation is over the new points' standard normals only; no sufficient statistic is used.
+
+    >>> regime_step_direct(2, 1, "unbiased", "accumulate", 2, pool=2)
+    0
+    """
+    estimator = check_estimator(estimator)
+    table = regime_transition(a, k, estimator, scheme)
+    s = sp.Symbol("s_step", positive=True)
+    if scheme == "accumulate":
+        xs = sp.symbols(f"x0:{pool}", real=True)
+        old = [mu + x for x in xs]
+        m, v = _fit_points(old, estimator)
+        zs = sp.symbols(f"z0:{size}", real=True)
+        new = [m + s * z for z in zs]
+        m2, v2 = _fit_points(old + new, estimator)
+        direct = _integrate_layers(sp.expand((m2 - mu) ** a * v2**k), [(list(zs), s, v)])
+        d_value, v_value = m - mu, v
+        values = {P: pool, M: size, R: 0}
+    else:
+        d_value, v_value = sp.Symbol("d_step", real=True), s**2
+        zs = sp.symbols(f"z0:{size - real}", real=True)
+        zr = sp.symbols(f"r0:{real}", real=True)
+        new = [mu + d_value + s * z for z in zs] + [mu + sigma * z for z in zr]
+        m2, v2 = _fit_points(new, estimator)
+        direct = sp.expand(expectation(sp.expand((m2 - mu) ** a * v2**k), {z: StandardNormal() for z in (*zs, *zr)}))
+        values = {M: size, R: real, P: 0}
+    table_value = sp.Add(
+        *(c.subs(values) * d_value**i * (v_value ** (j // 2)) for (i, j), c in table.items())
+    )
+    return sp.simplify(sp.expand(direct - table_value))
+
+
+def mix_stationary_fourth(M_value: int, R_value: int, estimator: str = "unbiased", dps: int = 30) -> mpmath.mpf:
+    r"""The fixed point of ``mix``'s recursion of :math:`E\sigma^4` at constant :math:`M`, :math:`R` (units of
+    :math:`\sigma^4`): the solution of :math:`m = T m` with :math:`m_{0,0} = 1` on the labels of
+    ``recursion("mean_sigma4", estimator, "mix")``.  It is the limit of :math:`E\sigma_g^4` when the recursion
+    contracts (:func:`mix_fourth_moment_bounded`); otherwise the moments diverge and this number is only the
+    algebraic fixed point.
+
+    >>> mpmath.nstr(mix_stationary_fourth(10, 10), 10)
+    '1.222222222'
+    """
+    rec = recursion("mean_sigma4", estimator, "mix")
+    table = rec.table("mix")
+    labels = [label for label in rec.labels if label != (0, 0)]
+    values = {M: M_value, R: R_value, P: 0, sigma: 1}
+    with mpmath.workdps(dps + 10):
+        A = mpmath.matrix(len(labels))
+        b = mpmath.matrix(len(labels), 1)
+        for r, target in enumerate(labels):
+            A[r, r] = 1
+            for source, c in table[target].items():
+                c = mpmath.mpf(sp.Rational(c.subs(values)).p) / sp.Rational(c.subs(values)).q
+                if source == (0, 0):
+                    b[r] = c
+                else:
+                    A[r, labels.index(source)] -= c
+        x = mpmath.lu_solve(A, b)
+        return +x[labels.index((0, 4))]

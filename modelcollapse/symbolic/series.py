@@ -385,11 +385,13 @@ class QuasiSymmetricSeries:
     any number of generations ``g`` (terms with more parts than ``g`` vanish).
     """
 
-    __slots__ = ("coefficients", "order")
+    __slots__ = ("coefficients", "min_size", "order")
 
-    def __init__(self, coefficients: Mapping[tuple[int, ...], sp.Rational], order: int) -> None:
+    def __init__(self, coefficients: Mapping[tuple[int, ...], sp.Rational], order: int, min_size: int = 1) -> None:
         self.coefficients = {a: sp.Rational(c) for a, c in sorted(coefficients.items()) if c != 0}
         self.order = order
+        self.min_size = min_size
+        """Smallest sample size the expansion is evaluated at (2 where the model divides by M - 1)."""
 
     @classmethod
     def from_polynomial(cls, p: PolyElement, order: int) -> QuasiSymmetricSeries:
@@ -421,7 +423,7 @@ class QuasiSymmetricSeries:
     # -- algebra -----------------------------------------------------------------------------------------
     def truncated(self, order: int) -> QuasiSymmetricSeries:
         """The same series keeping only terms of total degree <= ``order``."""
-        return QuasiSymmetricSeries({a: c for a, c in self.coefficients.items() if sum(a) <= order}, order)
+        return QuasiSymmetricSeries({a: c for a, c in self.coefficients.items() if sum(a) <= order}, order, self.min_size)
 
     def __add__(self, other: QuasiSymmetricSeries) -> QuasiSymmetricSeries:
         """Sum, truncated at the smaller order."""
@@ -431,10 +433,10 @@ class QuasiSymmetricSeries:
         out = dict(self.coefficients)
         for alpha, c in other.coefficients.items():
             out[alpha] = out.get(alpha, 0) + c
-        return QuasiSymmetricSeries(out, order).truncated(order)
+        return QuasiSymmetricSeries(out, order, max(self.min_size, other.min_size)).truncated(order)
 
     def __neg__(self) -> QuasiSymmetricSeries:
-        return QuasiSymmetricSeries({a: -c for a, c in self.coefficients.items()}, self.order)
+        return QuasiSymmetricSeries({a: -c for a, c in self.coefficients.items()}, self.order, self.min_size)
 
     def __sub__(self, other: QuasiSymmetricSeries) -> QuasiSymmetricSeries:
         if not isinstance(other, QuasiSymmetricSeries):
@@ -459,7 +461,7 @@ class QuasiSymmetricSeries:
                 if sum(beta) <= room:
                     for gamma, n in quasi_shuffle(alpha, beta).items():
                         out[gamma] = out.get(gamma, 0) + n * a * b
-        return QuasiSymmetricSeries(out, order)
+        return QuasiSymmetricSeries(out, order, max(self.min_size, other.min_size))
 
     def power_sum_coefficients(self) -> dict[tuple[int, ...], sp.Rational] | None:
         r"""Coefficients in products of power sums :math:`p_\lambda = \prod_j p_{\lambda_j}`, or ``None``.
@@ -525,14 +527,56 @@ class QuasiSymmetricSeries:
         return total
 
     def evaluate(self, sizes: Sequence[int], prec_dps: int | None = None) -> mpmath.mpf:
-        """Numeric value at the given sizes (mpmath, current or given precision), in O(len(sizes)) per term."""
+        """Numeric value at the given sizes (mpmath, current or given precision), in O(len(sizes)) per term.
+
+        Sizes are validated: integers >= :attr:`min_size` (a size the model's expansion has no meaning at, e.g.
+        ``M = 1`` with the divisor ``M - 1``, raises instead of returning a number).
+
+        >>> QuasiSymmetricSeries({(1,): 1}, 1, min_size=2).evaluate([1])
+        Traceback (most recent call last):
+        ...
+        modelcollapse._validation.ParameterError: sizes[0] must be an integer >= 2 for this series (got 1)
+        """
         ctx = mpmath.mp
         with ctx.workdps(prec_dps or ctx.dps):
-            eps = [ctx.mpf(1) / m for m in sizes]
+            eps = [ctx.mpf(1) / m for m in self._checked(sizes)]
             total = ctx.mpf(0)
             for alpha, c in self.coefficients.items():
                 total += ctx.mpf(c.p) / c.q * _eval_composition(eps, alpha, ctx)
             return +total
+
+    def evaluate_prefixes(self, sizes: Sequence[int], prec_dps: int | None = None) -> list[mpmath.mpf]:
+        """The values at every prefix ``sizes[:1], sizes[:2], ...`` in one pass: O(len(sizes)) per term, where
+        calling :meth:`evaluate` on each prefix is O(len(sizes)^2) (figures and ``record="all"``).
+
+        >>> s = QuasiSymmetricSeries({(1,): 1, (1, 1): 1}, 2)
+        >>> [mpmath.nstr(v, 6) for v in s.evaluate_prefixes([2, 4, 5])] == [mpmath.nstr(s.evaluate(p), 6) for p in ([2], [2, 4], [2, 4, 5])]
+        True
+        """
+        ctx = mpmath.mp
+        with ctx.workdps(prec_dps or ctx.dps):
+            eps = [ctx.mpf(1) / m for m in self._checked(sizes)]
+            totals = [ctx.mpf(0)] * len(eps)
+            for alpha, c in self.coefficients.items():
+                coefficient = ctx.mpf(c.p) / c.q
+                for k, v in enumerate(_eval_composition_prefixes(eps, alpha, ctx)):
+                    totals[k] += coefficient * v
+            return [+t for t in totals]
+
+    def _checked(self, sizes: Sequence[int]) -> list[int]:
+        from .._validation import ParameterError, check_integer
+
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+            raise ParameterError(f"sizes must be a sequence of integers (got {sizes!r})")
+        out = []
+        for i, m in enumerate(sizes):
+            try:
+                out.append(check_integer(f"sizes[{i}]", m))
+            except ParameterError:
+                raise ParameterError(f"sizes[{i}] must be an integer >= {self.min_size} for this series (got {m!r})") from None
+            if out[-1] < self.min_size:
+                raise ParameterError(f"sizes[{i}] must be an integer >= {self.min_size} for this series (got {m!r})")
+        return out
 
     def __repr__(self) -> str:
         return f"QuasiSymmetricSeries(order={self.order}, {self.coefficients})"
@@ -563,6 +607,19 @@ def _nested_sum(M: sp.IndexedBase, g: sp.Expr, alpha: tuple[int, ...]) -> sp.Exp
         lower = 0 if n == 0 else idx[n - 1] + 1
         body = sp.Sum(body, (idx[n], lower, g - 1))
     return body
+
+
+def _eval_composition_prefixes(eps: Sequence, alpha: tuple[int, ...], ctx) -> list:
+    """:math:`M_\\alpha` of every prefix of ``eps``, by the same dynamic programme (its last entry after each step)."""
+    if not alpha:
+        return [ctx.mpf(1)] * len(eps)
+    acc = [ctx.mpf(1)] + [ctx.mpf(0)] * len(alpha)
+    out = []
+    for e in eps:
+        for j in range(len(alpha), 0, -1):
+            acc[j] += acc[j - 1] * e ** alpha[j - 1]
+        out.append(acc[-1])
+    return out
 
 
 def _eval_composition(eps: Sequence, alpha: tuple[int, ...], ctx) -> object:
