@@ -475,8 +475,8 @@ def _cmd_faults(args: argparse.Namespace) -> int:
                         progress=bar.update if bar else None)
     if bar:
         bar.close()
-    data = report.to_dict()
-    print(json.dumps(data, indent=2) if args.json else _faults_table(data))
+    data = _stamp(report.to_dict())
+    print(_dump(data) if args.json else _faults_table(data))
     return 0 if report.ok else 1
 
 

@@ -11,6 +11,7 @@ import sympy as sp
 
 from modelcollapse import models
 from modelcollapse.cli import main
+from modelcollapse.export.schema import validate
 from modelcollapse.proofs import verify as V
 from modelcollapse.proofs.claim import ROUTES, DerivationStep
 from modelcollapse.proofs.faults import CHECKS, catalogue, run_fault
@@ -102,5 +103,6 @@ def test_verify_faults_command(capsys):
     code = main(["verify", "--faults", "regression-published-dohmatob", "--scale", "smoke", "--quiet", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["ok"] and data["faults"][0]["caught_by"] == ["published"]
+    validate(data, "faults")
     assert main(["verify", "--faults", "nonsense", "--quiet"]) == 2
     assert "faults must be model names or fault ids" in capsys.readouterr().err
