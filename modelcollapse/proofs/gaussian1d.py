@@ -1050,7 +1050,7 @@ def tails(*, sizes, estimator="unbiased", sigma=1.0, scheme="replace", real=0, g
 
 @functools.lru_cache(maxsize=64)
 def _moments(mons: tuple, sizes: tuple, estimator: str) -> dict:
-    """:math:`E[(\mu_g-\mu)^a\sigma_g^b]/\sigma^{a+b}` for each ``(a, b)`` in ``mons``, by the runner."""
+    r""":math:`E[(\mu_g-\mu)^a\sigma_g^b]/\sigma^{a+b}` for each ``(a, b)`` in ``mons``, by the runner."""
     from ..symbolic.recursion import LinearRecursion, MpmathAlgebra, run
 
     labels = G._closure(list(mons), estimator)
