@@ -58,6 +58,9 @@ __all__ = ["SCALES", "ClaimResult", "MCCheck", "Report", "Scale", "SeriesCheck",
 
 DEFAULT_ALPHA = 1e-3
 DEFAULT_POWER = 0.8
+RERUN_FACTOR = 4
+"""A brute-force run whose standard error came out unreliable (a heavy tail it did not resolve) is repeated
+once, with a fresh seed and this many times the chains, where the scale's cap and time budget allow."""
 PILOT_MARGIN = 1.5
 """Chains beyond the pilot's estimate: the pilot's standard deviation of heavy-tailed statistics
 (sigma_g^4, W2^2) is itself noisy, and too few chains would leave a check underpowered."""
@@ -395,10 +398,10 @@ def _groups(tasks: Sequence[_Task]) -> list[_Group]:
 
 
 def _group_seeds(root: np.random.SeedSequence, model: str, canonical: Any) -> list[np.random.SeedSequence]:
-    """``[exact pilot, exact run, brute-force pilot, brute-force run]``: they depend only on the master seed,
-    the model and its parameters (never on the other claims of the run)."""
+    """``[exact pilot, exact run, brute-force pilot, brute-force run, brute-force rerun]``: they depend only on
+    the master seed, the model and its parameters (never on the other claims of the run)."""
     tag = zlib.crc32(f"{model}:{canonical!r}".encode())
-    return np.random.SeedSequence([root.entropy, tag]).spawn(4)
+    return np.random.SeedSequence([root.entropy, tag]).spawn(5)
 
 
 def _group_label(model: str, canonical: Any) -> str:
@@ -470,7 +473,7 @@ def _run_mc(
     for (model, canonical), group in _groups(tasks):
         params = group[0].params
         label = _group_label(model, canonical)
-        pilot_seed, main_seed, _, _ = _group_seeds(root, model, canonical)
+        pilot_seed, main_seed, *_ = _group_seeds(root, model, canonical)
         tick(f"Monte Carlo {label}: pilot")
         pilot = _simulate(model, params, scale.pilot_chains, pilot_seed, workers, executor)
         need = _chains_needed(pilot, scale.pilot_chains, group, alpha_check, power)
@@ -496,22 +499,27 @@ def _run_brute(
     workers: int,
     executor: Any,
     tick: Callable[[str], None],
+    exact_chains: Mapping[tuple[str, Any], int] | None = None,
 ) -> dict[tuple[str, Any], tuple[MCCheck, float | None]]:
     """The brute-force sampler's checks (models that declare one), one simulation per group with its own pilot
-    and seeds.  The run needs the chains its pilot says, capped by :attr:`Scale.brute_max_chains` and by
-    :attr:`Scale.brute_seconds` at the pilot's speed; a check that ran fewer reports the power it reached."""
+    and seeds.  The run needs the chains its pilot says for power, and at least the chains of the group's exact
+    run (``exact_chains``: what made that standard error trustworthy is needed here too), capped by
+    :attr:`Scale.brute_max_chains` and by :attr:`Scale.brute_seconds` at the pilot's speed; a check that ran
+    fewer reports the power it reached."""
     out = {}
-    for (model, canonical), group in _groups(tasks):
+    for key, group in _groups(tasks):
+        model, canonical = key
         if not _has_brute(model):
             continue
         params = group[0].params
         label = _group_label(model, canonical)
-        _, _, pilot_seed, main_seed = _group_seeds(root, model, canonical)
+        _, _, pilot_seed, main_seed, rerun_seed = _group_seeds(root, model, canonical)
         tick(f"brute force {label}: pilot")
         started = time.perf_counter()
         pilot = _simulate(model, params, scale.brute_pilot_chains, pilot_seed, workers, executor, sampler="brute")
         per_chain = (time.perf_counter() - started) / scale.brute_pilot_chains
-        need = _chains_needed(pilot, scale.brute_pilot_chains, group, alpha_check, power)
+        need = max(_chains_needed(pilot, scale.brute_pilot_chains, group, alpha_check, power),
+                   (exact_chains or {}).get(key, 0))
         chains, limited = need, ""
         if chains > scale.brute_max_chains:
             chains, limited = scale.brute_max_chains, "chain cap"
@@ -519,6 +527,15 @@ def _run_brute(
             chains, limited = max(scale.brute_pilot_chains, int(scale.brute_seconds / per_chain)), "time budget"
         tick(f"brute force {label}: {chains:,} chains")
         est = _simulate(model, params, chains, main_seed, workers, executor, sampler="brute")
+        more = min(RERUN_FACTOR * chains, scale.brute_max_chains)
+        affordable = scale.brute_seconds is None or more * per_chain <= scale.brute_seconds
+        if any(est[t.claim.estimate_key].reliable is False for t in group) and more > chains and affordable:
+            # a heavy tail the run did not resolve: once more, independently, with more chains (only the rerun
+            # counts, so the decision to rerun does not bias it)
+            chains, main_seed = more, rerun_seed
+            need = max(need, chains)
+            tick(f"brute force {label}: {chains:,} chains (rerun)")
+            est = _simulate(model, params, chains, main_seed, workers, executor, sampler="brute")
         for t in group:
             out[(t.claim.id, _key(t.params))] = _z_check(t, est[t.claim.estimate_key], chains, main_seed, alpha_check,
                                                          power, sampler="brute", needed=need, limited=limited)
@@ -687,7 +704,8 @@ def verify(
             done += 1
 
     mc = _run_mc(tasks, scale_obj, root, alpha_check, power, workers, executor, mc_tick)
-    brute = _run_brute(brute_tasks, scale_obj, root, alpha_check, power, workers, executor, mc_tick)
+    exact_chains = {t.group: mc[(t.claim.id, _key(t.params))][0].chains for t in tasks}
+    brute = _run_brute(brute_tasks, scale_obj, root, alpha_check, power, workers, executor, mc_tick, exact_chains)
     if progress is not None:
         progress("done", total, total)
 
