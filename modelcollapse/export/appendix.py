@@ -576,7 +576,7 @@ def _params_text(params: Mapping[str, Any]) -> str:
         if value is None:
             continue
         if isinstance(value, (list, tuple)):
-            value = ",".join(str(v) for v in value)
+            value = _sizes(value) if len(value) > 4 and len(set(value)) == 1 else ",".join(str(v) for v in value)
         shown.append(f"{_escape(key)} {_escape(value)}")
     return ", ".join(shown)
 
@@ -852,7 +852,7 @@ SUMMARY_ROWS = 40
 
 def _summary(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> list[str]:
     out = [r"\section*{Summary}"]
-    head = [r"\begin{center}\footnotesize", r"\begin{tabular}{@{}lrrrrp{2.1cm}@{}}", r"\toprule",
+    head = [r"\begin{center}\scriptsize", r"\begin{tabular}{@{}lrrrrp{2.1cm}@{}}", r"\toprule",
             r"claim & eq. & \multicolumn{3}{c}{$z$: exact sampler, brute force, published} & status \\", r"\midrule"]
     for n, claim in enumerate(claims):
         if n % SUMMARY_ROWS == 0:  # a tabular does not break across pages: one per page's worth of rows
