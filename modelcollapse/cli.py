@@ -432,6 +432,8 @@ class _ProgressBar:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from .proofs.verify import SCALES
 
+    if args.faults:
+        return _cmd_faults(args)
     scale = check_choice("scale", args.scale, tuple(SCALES))
     seed = int_arg("seed", args.seed, minimum=0)
     workers = _workers_arg(args.workers)
@@ -465,6 +467,80 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_faults(args: argparse.Namespace) -> int:
+    """``verify --faults [MODEL|FAULT ...]``: inject every fault of the catalogue, print the faults x checks table."""
+    from .models import model_names
+    from .proofs.faults import catalogue, run_faults
+    from .proofs.verify import SCALES
+
+    scale = check_choice("scale", args.scale, tuple(SCALES))
+    seed = int_arg("seed", args.seed, minimum=0)
+    workers = _workers_arg(args.workers)
+    alpha = _probability_arg("alpha", args.alpha)
+    known = catalogue()
+    chosen = []
+    for name in args.claims:
+        if name in model_names():
+            chosen += [f for f in known if f.model == name]
+        elif name in {f.id for f in known}:
+            chosen += [f for f in known if f.id == name]
+        else:
+            raise ParameterError(f"faults must be model names or fault ids ({', '.join(f.id for f in known)}) "
+                                 f"(got {name!r})")
+    bar = None if args.quiet else _ProgressBar("faults")
+    report = run_faults(chosen or known, scale=scale, seed=seed, alpha=alpha, workers=workers,
+                        progress=bar.update if bar else None)
+    if bar:
+        bar.close()
+    data = _stamp(report.to_dict())
+    print(_dump(data) if args.json else _faults_table(data))
+    return 0 if report.ok else 1
+
+
+def _faults_table(data: dict[str, Any]) -> str:
+    """The faults x checks table: in each cell the strongest detection (|z| of a Monte Carlo check, the relative
+    error of a step), ``-`` where the check ran and did not catch the fault, ``n/a`` where it did not run; ``*``
+    marks the checks a fault is expected to be caught by."""
+    checks = list(data["checks"])
+    rows = []
+    for f in data["faults"]:
+        cells = [f["fault_id"]]
+        for check in checks:
+            hits = [d for d in f["detections"] if d["check"] == check]
+            mark = "*" if check in f["expect"] else ""
+            if check not in f["ran"]:
+                cells.append("n/a")
+            elif not hits:
+                cells.append("-" + mark)
+            else:
+                size = max((d["size"] for d in hits if d["size"] is not None), default=None)
+                if check == "published":
+                    text = "changed"
+                elif size is None:
+                    text = "caught"
+                elif check.startswith("mc"):
+                    text = f"z {size:.1f}"
+                else:
+                    text = f"{size:.1e}"
+                cells.append(text + mark)
+        cells.append("caught" if f["ok"] else ("MISSED " + ",".join(f["missed"]) if f["caught"] else "NOT CAUGHT"))
+        rows.append(cells)
+    lines = [_table(["fault", *checks, "verdict"], rows), "",
+             "cell: |z| of the Monte Carlo check that rejected, the relative error of the step that failed, 'caught' "
+             "for a proof that failed, 'changed' for a published verdict that changed; '-' ran and did not catch it; "
+             "'*' expected to catch it", ""]
+    for f in data["faults"]:
+        lines.append(f"{f['fault_id']}: {f['title']} ({f['where']}); claims {', '.join(f['claims'])}.")
+        for d in f["detections"]:
+            lines.append(f"    {d['check']}: {d['claim_id']} {d['detail']}")
+        if f.get("note"):
+            lines.append(f"    note: {f['note']}")
+    n_ok = sum(f["ok"] for f in data["faults"])
+    lines.append(f"{n_ok}/{len(data['faults'])} faults caught by the checks expected to catch them, at scale "
+                 f"{data['scale']} (seed {data['seed']}, family-wise alpha {data['alpha']:g} per fault)")
+    return "\n".join(lines)
+
+
 def _g(value: Any, spec: str) -> str:
     """A JSON number (or exponent string, or null) formatted for a table."""
     if value is None:
@@ -478,13 +554,23 @@ def _verify_table(data: dict[str, Any]) -> str:
     rows = []
     for c in data["claims"]:
         mc = c["mc"]
+        brute = (c.get("mc_brute") or [None])[0]
         power = f"{_g(mc['detectable'], '.1e')} / {_g(mc['target'], '.1e')}"
         rows.append([
             c["claim_id"], _g(mc["theory"], ".8g"), _g(mc["estimate"], ".8g"), _g(mc["z"], "+.2f"),
-            _g(mc["threshold"], ".2f"), power, f"{mc['chains']:,}", c["status"] + ("" if c["ok"] else "  <-- FAILED"),
+            _g(brute["z"], "+.2f") if brute else "n/a", _g(mc["threshold"], ".2f"), power, f"{mc['chains']:,}",
+            f"{brute['chains']:,}" if brute else "n/a", c["status"] + ("" if c["ok"] else "  <-- FAILED"),
         ])
-    head = ["claim", "exact", "estimate", "z", "threshold", "detectable / next term", "chains", "verdict"]
+    head = ["claim", "exact", "estimate", "z", "z brute", "threshold", "detectable / next term", "chains",
+            "brute chains", "verdict"]
     lines = [_table(head, rows), ""]
+    for c in data["claims"]:
+        for note in c.get("notes") or ():
+            lines.append(f"{c['claim_id']}: {note}.")
+        bare = [str(n) for n, s in enumerate(c.get("steps") or (), 1) if not s.get("route")]
+        if bare:
+            lines.append(f"{c['claim_id']}: derivation step{'s' if len(bare) > 1 else ''} S{', S'.join(bare)} "
+                         "without an independent route.")
     for c in data["claims"]:
         pub = c.get("published")
         if pub:
@@ -796,7 +882,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("model", help=f"model name: {names}")
 
     p = sub.add_parser("verify", help="check every claim: derivation, series order, Monte Carlo")
-    p.add_argument("claims", nargs="*", help="claim ids (default: all)")
+    p.add_argument("claims", nargs="*", help="claim ids (default: all); with --faults, model names or fault ids")
+    p.add_argument("--faults", action="store_true", help="inject the fault catalogue's deliberate errors one by one "
+                   "and print which checks catch each (exit 1 if one is missed)")
     p.add_argument("--scale", default="ci", help="smoke (seconds) | ci (minutes) | paper (long)")
     p.add_argument("--seed", default=str(DEFAULT_VERIFY_SEED), help=f"master seed (default {DEFAULT_VERIFY_SEED})")
     p.add_argument("--alpha", default=1e-3, help="family-wise false-alarm budget over all checks (default 1e-3)")

@@ -426,6 +426,9 @@ class Model:
     """Parameter values that make a readable figure when ``plot`` is given none."""
     latex: Any = None
     """``latex(**params, order=) -> str``: the closed forms and series as LaTeX (``theory --latex``)."""
+    faults: Any = None
+    """``faults() -> tuple of Fault``: the model's catalogue of deliberate errors
+    (:mod:`modelcollapse.proofs.faults`), each with how to inject it and the claims to check under it."""
     tails: Any = None
     r"""``tails(**params, generation=k) -> {quantity key: log rho}``, optional: for the quantities whose Monte
     Carlo estimate is a chain mean of a statistic :math:`Y`, the exact :math:`\log\rho`,
@@ -538,6 +541,11 @@ class Model:
         """``{claim id: factory}`` of the model's claims (empty when it declares none)."""
         claims = _load(self.claims)
         return {} if claims is None else dict(claims())
+
+    def fault_catalogue(self) -> tuple[Any, ...]:
+        """The model's fault catalogue (empty when it declares none)."""
+        faults = _load(self.faults)
+        return () if faults is None else tuple(faults())
 
     def describe(self) -> dict[str, Any]:
         """Plain-data description: the ``models --json`` entry."""

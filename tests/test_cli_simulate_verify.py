@@ -60,18 +60,22 @@ def test_simulate_bad_input(capsys, argv, message):
     assert code == 2 and out == "" and err.count("\n") == 1 and message in err
 
 
-@pytest.mark.mc(checks=1)
+@pytest.mark.mc(checks=2)
 def test_verify_json_one_claim(capsys, mc_check, tmp_path):
-    alpha = mc_check.budget(1)
+    alpha = mc_check.budget(2)
     save = tmp_path / "report.json"
     code, out, err = run(capsys, "verify", "gaussian1d-mean-sigma2", "--scale", "smoke", "--json", "--quiet",
                          "--alpha", str(alpha), "--save", str(save))
     assert code == 0, out
     obj = json.loads(out)
-    assert obj["ok"] is True and obj["scale"] == "smoke" and obj["checks"] == 1
+    assert obj["ok"] is True and obj["scale"] == "smoke" and obj["checks"] == 2  # the exact and the brute-force sampler
     (claim,) = obj["claims"]
     assert claim["claim_id"] == "gaussian1d-mean-sigma2" and claim["status"] == "holds"
-    assert {"theory", "estimate", "stderr", "z", "threshold", "detectable", "target", "chains", "seed"} <= set(claim["mc"])
+    keys = {"theory", "estimate", "stderr", "z", "threshold", "detectable", "target", "chains", "seed", "sampler",
+            "needed", "limited", "power_reached"}
+    assert keys <= set(claim["mc"]) and claim["mc"]["sampler"] == "exact"
+    (brute,) = claim["mc_brute"]
+    assert keys <= set(brute) and brute["sampler"] == "brute" and brute["powered"] and brute["seed"] != claim["mc"]["seed"]
     assert json.loads(save.read_text()) == obj
 
 

@@ -38,10 +38,11 @@ def test_results_display(report):
     assert "Published statement: **refuted**" in bundle["text/markdown"]
     rb = report._repr_mimebundle_()
     assert rb["text/markdown"].startswith("2/2 claims verified at scale smoke")
-    # header row + one row per check: the first claim's, the published claim's at its sizes and at the
-    # larger sizes, and the published value's z beside it
+    # header row + one row per check: the first claim's (exact and brute-force sampler), the published claim's at
+    # its sizes and at the larger sizes (both samplers), and the published value's z beside it
     latex = report._repr_latex_()
-    assert latex.count(r"\\") == 4 and r"\text{published formula}" in latex
+    assert latex.count(r"\\") == 7 and r"\text{published formula}" in latex
+    assert latex.count(r"\text{exact form (brute sampler)}") == 3
     z = report.results[1].published.z_published
     assert f"| published formula | {report.results[1].published.published_value:.6g} |" in rb["text/markdown"]
     assert f"{z:+.1f}" in rb["text/markdown"]

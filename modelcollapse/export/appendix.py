@@ -173,7 +173,8 @@ def mc_entries(result: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         if key in seen:
             return
         seen.add(key)
-        how = entry.get("label") or (f"{label} ({entry['sampler']} sampler)" if entry.get("sampler") else label)
+        sampler = entry.get("sampler") or "exact"
+        how = entry.get("label") or (label if sampler == "exact" else f"{label} ({sampler} sampler)")
         out.append((str(how), dict(entry)))
 
     add(result.get("mc"))
@@ -188,7 +189,19 @@ def mc_entries(result: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         if isinstance(published[name], list):
             for entry in published[name]:
                 add(entry)
-    return out
+    # the checks of one setting together (in order of first appearance), the exact sampler's first
+    settings: list[Any] = []
+    for _, entry in out:
+        setting = (tuple(entry.get("sizes") or ()), repr(entry.get("params")))
+        if setting not in settings:
+            settings.append(setting)
+
+    def rank(item: tuple[str, dict[str, Any]]) -> tuple[int, bool]:
+        entry = item[1]
+        return (settings.index((tuple(entry.get("sizes") or ()), repr(entry.get("params")))),
+                (entry.get("sampler") or "exact") != "exact")
+
+    return sorted(out, key=rank)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -218,6 +231,9 @@ def _int(n: Any) -> str:
 
 
 def _sizes(sizes: Sequence[int]) -> str:
+    """``5, 8, 4``; a constant schedule of more than four sizes as ``6 (12 times)``."""
+    if len(sizes) > 4 and len(set(sizes)) == 1:
+        return f"{int(sizes[0])} ({len(sizes)} times)"
     return ", ".join(str(int(m)) for m in sizes)
 
 
@@ -420,8 +436,21 @@ def _check_text(check: Mapping[str, Any] | None, step: DerivationStep) -> str:
             f"{'and ' if parts else ''}evaluated at {n} random point{'s' if n != 1 else ''} "
             f"(largest relative difference ${_num(err, 2)}$)"
         )
+    route = check.get("route", step.route)
+    if check.get("points"):
+        parts.append(f"({_ROUTE_TEXT.get(route, route)})" if route else "(no independent route)")
     verdict = "holds" if check.get("ok") else "FAILS"
     return (" ".join(parts) or "checked") + f": {verdict}"
+
+
+_ROUTE_TEXT = {
+    "quadrature": "independent route: numerical integration against the densities",
+    "exact sum": "independent route: an explicit sum over the law",
+    "instances": "independent route: random instances computed directly",
+    "alternative": "independent route: an exact derivation by another method",
+    "points": "independent route: explicit evaluation, no expectation taken",
+}
+"""How the evidence names a step's independent route (:data:`~modelcollapse.proofs.claim.ROUTES`)."""
 
 
 def _tex(claim: Claim, part: Any, names: Mapping[sp.Basic, str]) -> str:
@@ -549,7 +578,7 @@ def _params_text(params: Mapping[str, Any]) -> str:
         if value is None:
             continue
         if isinstance(value, (list, tuple)):
-            value = ",".join(str(v) for v in value)
+            value = _sizes(value) if len(value) > 4 and len(set(value)) == 1 else ",".join(str(v) for v in value)
         shown.append(f"{_escape(key)} {_escape(value)}")
     return ", ".join(shown)
 
@@ -597,6 +626,11 @@ def _evidence_table(claim: Claim, ev: Evidence) -> list[str]:
     if pub.get("published_value") is not None and pub.get("exact_value") != pub.get("published_value"):
         caption += (" The exact form and the published formula at the larger sizes are tested by one simulation."
                     if pub.get("evidence_sizes") else " The published rows share one simulation with the exact form.")
+    if any(mc.get("sampler") == "brute" for _, mc in mc_entries(result)):
+        caption += (" The brute sampler draws every point and refits it, sharing nothing with the reduction the "
+                    "exact sampler and the exact form use; its checks have their own pilot, chains and seed.")
+    if result.get("notes"):
+        caption += " " + " ".join(_escape(n[0].upper() + n[1:]) + "." for n in result["notes"])
     if settings:
         caption += " Parameters: " + "; ".join(f"({tag}) {_params_text(p)}" for tag, p in settings) + "."
     return [
@@ -820,25 +854,27 @@ SUMMARY_ROWS = 40
 
 def _summary(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> list[str]:
     out = [r"\section*{Summary}"]
-    head = [r"\begin{center}\footnotesize", r"\begin{tabular}{@{}lrrrl@{}}", r"\toprule",
-            r"claim & eq. & $z$ exact form & $z$ published & status \\", r"\midrule"]
+    head = [r"\begin{center}\scriptsize", r"\begin{tabular}{@{}lrrrrp{2.1cm}@{}}", r"\toprule",
+            r"claim & eq. & \multicolumn{3}{c}{$z$: exact sampler, brute force, published} & status \\", r"\midrule"]
     for n, claim in enumerate(claims):
         if n % SUMMARY_ROWS == 0:  # a tabular does not break across pages: one per page's worth of rows
             out += ([r"\bottomrule", r"\end{tabular}", r"\end{center}"] if n else []) + head
         r = evidence[claim.id].result
         pub = r.get("published") or {}
-        zs = ", ".join(f"${_signed(mc.get('z'))}$" for _, mc in mc_entries(r)) or r"\text{n/a}"
+        entries = mc_entries(r)
+        zs, zb = (", ".join(f"${_signed(mc.get('z'), 1)}$" for _, mc in entries if (mc.get("sampler") == "brute") == brute)
+                  or ("---" if brute else r"\text{n/a}") for brute in (False, True))
         z_pub = f"${_signed(pub.get('z_published'), 1)}$" if pub else "---"
         out.append(
-            rf"\texttt{{{claim.id}}} & \eqref{{eq:{claim.id}}} & {zs} & {z_pub} & "
-            rf"{_escape(r.get('status', 'n/a'))} \\"
+            rf"\texttt{{{claim.id}}} & \eqref{{eq:{claim.id}}} & {zs} & {zb} & {z_pub} & "
+            rf"\raggedright {_escape(r.get('status', 'n/a'))}\tabularnewline"
         )
     out += [r"\bottomrule", r"\end{tabular}", r"\end{center}"]
     if any(c.published is not None for c in claims):
         out.append(
             r"For a published statement, the exact form is tested at the sizes of its claim and at the larger "
             r"sizes where the published formula is tested; the published value's $z$ comes from the latter "
-            r"simulation. Chains and seeds are in each claim's table."
+            r"simulation by the exact sampler. Chains and seeds are in each claim's table."
         )
     return out
 

@@ -29,6 +29,7 @@ __all__ = [
     "chains_for_power",
     "detectable_deviation",
     "holm",
+    "power_against",
     "two_sided_p",
     "z_score",
     "z_test",
@@ -184,6 +185,29 @@ def detectable_deviation(stderr: ArrayLike, alpha_per_check: ArrayLike, power: A
     za = -ndtri(_check_open_unit("alpha_per_check", alpha_per_check) / 2.0)
     zb = ndtri(_check_open_unit("power", power))
     return _out((za + zb) * se)
+
+
+def power_against(delta: ArrayLike, stderr: ArrayLike, alpha_per_check: ArrayLike) -> Any:
+    r"""Probability that the two-sided test at level ``alpha_per_check`` rejects when the true deviation from
+    the theory is ``delta`` and the estimate has standard error ``stderr``:
+    :math:`\Phi(\delta/\mathrm{se} - z_{1-\alpha/2}) + \Phi(-\delta/\mathrm{se} - z_{1-\alpha/2})`.
+
+    The power a check reached when it could not run the chains it needed (at least ``alpha_per_check``,
+    for ``delta = 0``; 1 for a zero standard error and ``delta > 0``).
+
+    Examples
+    --------
+    >>> round(power_against(0.028016, 0.01, 0.05), 3)  # the detectable deviation of detectable_deviation()
+    0.8
+    >>> round(power_against(0.01, 0.01, 0.05), 3)
+    0.17
+    """
+    d = np.abs(np.asarray(delta, dtype=np.float64))
+    se = _check_nonnegative("stderr", stderr)
+    za = -ndtri(_check_open_unit("alpha_per_check", alpha_per_check) / 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(se > 0, d / np.where(se > 0, se, 1.0), np.where(d > 0, np.inf, 0.0))
+    return _out(np.asarray(ndtr(ratio - za) + ndtr(-ratio - za), dtype=np.float64))
 
 
 def chains_for_power(

@@ -288,7 +288,33 @@ def _step_marginal() -> DerivationStep:
         lhs=lhs, rhs=S.binomial_pgf(_M, p1), domain={p1: lambda r: mpmath.mpf(r.uniform(0.05, 0.45)),
                                                      p2: lambda r: mpmath.mpf(r.uniform(0.05, 0.45)),
                                                      _s: _prob, _M: _small},
+        route="points",
     )
+
+
+_REFIT_STATISTICS: dict[str, Callable[[Any, Any], Any]] = {
+    "mean": lambda x, p: x,
+    "second": lambda x, p: x * x,
+    "sq_dev": lambda x, p: (x - p) ** 2,
+    "het": lambda x, p: x * (1 - x),
+}
+"""The statistic of the refit frequency :math:`p'` whose mean each key of :func:`~.S.one_refit` is."""
+
+
+def _refit_by_sum(key: str, mix: bool) -> Callable[[Mapping[Any, Any]], Any]:
+    r""":math:`E f(p')` as the explicit double sum over :math:`A \sim \text{Bin}(R, p)` real and
+    :math:`B \sim \text{Bin}(M - R, q)` synthetic tokens, :math:`p' = (A + B)/M` (no pgf, no moment formula)."""
+    f = _REFIT_STATISTICS[key]
+
+    def numeric_lhs(point: Mapping[Any, Any]) -> Any:
+        m, real = int(point[_M]), int(point[_R]) if mix else 0
+        p, q = mpmath.mpf(point[_p]), mpmath.mpf(point[_q])
+        return mpmath.fsum(
+            mpmath.binomial(real, a) * p**a * (1 - p) ** (real - a)
+            * mpmath.binomial(m - real, b) * q**b * (1 - q) ** (m - real - b) * f(mpmath.mpf(a + b) / m, p)
+            for a in range(real + 1) for b in range(m - real + 1))
+
+    return numeric_lhs
 
 
 def _step_refit(key: str, rhs: sp.Expr, text: str, mix: bool) -> DerivationStep:
@@ -298,7 +324,8 @@ def _step_refit(key: str, rhs: sp.Expr, text: str, mix: bool) -> DerivationStep:
     dom = {_M: lambda r: r.randint(6, 40), _q: _prob, _p: _prob}
     if mix:
         dom[_R] = lambda r: r.randint(1, 5)
-    return DerivationStep(description=text, lhs=lhs, rhs=rhs, domain=dom)
+    return DerivationStep(description=text + "; checked by the explicit sum over the binomial counts", lhs=lhs,
+                          rhs=rhs, domain=dom, numeric_lhs=_refit_by_sum(key, mix), route="exact sum")
 
 
 def _step_recursion(statement: sp.Expr, explicit: Callable[[Sequence[sp.Expr]], sp.Expr], mix: bool) -> DerivationStep:
@@ -308,7 +335,7 @@ def _step_recursion(statement: sp.Expr, explicit: Callable[[Sequence[sp.Expr]], 
     if mix:
         dom[_R] = lambda r: r.randint(1, 5)
     return DerivationStep(description="solution of the recursion (products and sums) at $g = 2$",
-                          lhs=form, rhs=explicit((m0, m1)), domain=dom)
+                          lhs=form, rhs=explicit((m0, m1)), domain=dom, route="points")
 
 
 def _zero_engine_step(real: int) -> DerivationStep:
@@ -342,7 +369,7 @@ def _zero_engine_step(real: int) -> DerivationStep:
     return DerivationStep(
         description=text, lhs=sp.Function("P_0")(_p), rhs=rhs, exact=False,
         domain={m0: lambda r: r.randint(lo, 7), m1: lambda r: r.randint(lo, 7), m2: lambda r: r.randint(lo, 7), _p: _prob},
-        numeric_lhs=numeric_lhs, points=2, tolerance_digits=12,
+        numeric_lhs=numeric_lhs, points=2, tolerance_digits=12, route="exact sum",
     )
 
 
@@ -369,7 +396,7 @@ def _dense_route_step(real: int) -> DerivationStep:
                     r"(mpmath, 30 digits), $g = 5$",
         lhs=sp.Function("P_0")(_p), rhs=_Dense(_p, *ms), exact=False,
         domain={**{m: (lambda r, lo=lo: r.randint(lo, 12)) for m in ms}, _p: _prob},
-        numeric_lhs=numeric_lhs, points=2, tolerance_digits=12,
+        numeric_lhs=numeric_lhs, points=2, tolerance_digits=12, route="exact sum",
     )
 
 
@@ -539,7 +566,7 @@ def _composition_step() -> DerivationStep:
                     r"against the exact double sum over $a \sim \text{Bin}(R, 1-f)$, $b \sim \text{Bin}(S, 1-\rho)$",
         lhs=sp.Function("E")(Rr, Ss), rhs=rhs, exact=False,
         domain={Rr: lambda r: r.randint(1, 6), Ss: lambda r: r.randint(1, 8), rho: _prob, f: _prob},
-        numeric_lhs=numeric_lhs, points=2, tolerance_digits=12,
+        numeric_lhs=numeric_lhs, points=2, tolerance_digits=12, route="exact sum",
     )
 
 
@@ -676,6 +703,7 @@ MODEL = Model(
     theory="modelcollapse.proofs.categorical:theory",
     simulate="modelcollapse.numeric.categorical:simulate",
     claims="modelcollapse.proofs.categorical:claim_factories",
+    faults="modelcollapse.proofs.categorical_faults:faults",
     validate=_validate,
     generations=lambda params: len(params["sizes"]),
     figures=(

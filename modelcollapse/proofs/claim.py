@@ -11,6 +11,7 @@ simulation with a powered, calibrated z-test.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +19,25 @@ from typing import Any, Literal
 
 import mpmath
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from ..symbolic.series import QuasiSymmetricSeries
 
-__all__ = ["RELATIONS", "STEP_KINDS", "Claim", "DerivationStep", "PublishedForm", "StepCheck"]
+__all__ = ["RELATIONS", "ROUTES", "STEP_KINDS", "Claim", "DerivationStep", "PublishedForm", "StepCheck"]
+
+
+ROUTES = {
+    "quadrature": "numerical integration against the densities (mpmath.quad), no moment formula used",
+    "exact sum": "the expectation as an explicit sum over a discrete law (or its transition matrices)",
+    "instances": "random instances of the model computed directly (e.g. a least-squares solve)",
+    "alternative": "an exact derivation of the right side by another method (combinatorics, another model's "
+                   "exact form, a closed-form density)",
+    "points": "both sides are explicit expressions with no expectation left to take, evaluated at random "
+              "points (independently of SymPy's symbolic proof)",
+}
+"""The independent routes a derivation step's numeric check may take: ways of reaching the right side that do
+not go through the expectation engine (:mod:`modelcollapse.symbolic.expectation`) or the formulas the left
+side was derived with.  A step with ``route=""`` has none and is labelled so in the report."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +51,16 @@ class StepCheck:
     """Largest relative difference at the random points (mpmath), or ``None`` if not evaluated."""
     points: int
     ok: bool
+    route: str = ""
+    """The step's independent route (a key of :data:`ROUTES`), ``""`` for none."""
+    route_ok: bool | None = None
+    """Whether the numeric check (the independent route, where the step has one) agreed at every point;
+    ``None`` when no point was evaluated."""
+    kind: str = "identity"
+    """The step's kind (:data:`STEP_KINDS`): every kind but ``identity`` must be proved by SymPy."""
+    sides_error: float | None = None
+    """Where the numeric check takes an independent route and the left side is an expression too: the largest
+    relative difference of the left side itself from the right side (the derivation's own equality)."""
 
 
 STEP_KINDS = ("identity", "base", "recurrence", "invariant")
@@ -60,7 +86,9 @@ class DerivationStep:
     ``domain`` maps each free symbol to a sampler ``rng -> value`` for the numeric check (sizes are
     integers, scales positive reals); an :class:`~sympy.IndexedBase` maps to a sampler of a list (its
     entries ``M[0], M[1], ...``).  ``numeric_lhs`` overrides how the left side is evaluated (for example
-    an integral computed by :func:`mpmath.quad`).
+    an integral computed by :func:`mpmath.quad`); it receives the point, the lists of the indexed bases
+    included.  ``route`` names how the numeric check is independent of the expectation engine and of the
+    formulas the sides were derived with (:data:`ROUTES`; ``""``: it is not).
 
     ``display`` holds the rows the step is shown as, ``(left, right)`` pairs of LaTeX strings or SymPy
     expressions (printed with ``names`` for placeholder symbols); by default the one row ``lhs = rhs``.
@@ -82,10 +110,14 @@ class DerivationStep:
     display: tuple[tuple[Any, Any], ...] = ()
     names: Mapping[sp.Basic, str] = field(default_factory=dict)
     shown: bool = True
+    route: str = ""
+    """The numeric check's independent route, a key of :data:`ROUTES` (``""``: the step has none)."""
 
     def __post_init__(self) -> None:
         if self.kind not in STEP_KINDS:
             raise ValueError(f"step kind must be one of {', '.join(STEP_KINDS)} (got {self.kind!r})")
+        if self.route and self.route not in ROUTES:
+            raise ValueError(f"step route must be one of {', '.join(ROUTES)} or empty (got {self.route!r})")
         if self.kind != "identity" and self.index is None:
             raise ValueError(f"a {self.kind} step needs its induction variable (index=)")
 
@@ -115,7 +147,9 @@ class DerivationStep:
 
     def check(self, seed: int = 0, *, exact: bool | None = None, points: int | None = None) -> StepCheck:
         """Check the step: SymPy first (if ``exact``; always for induction steps), then mpmath at ``points``
-        random points of ``domain``."""
+        random points of ``domain``.  With ``numeric_lhs``, the route it computes must equal the right side, and
+        so must the left side itself wherever it is an expression that can be evaluated (not a placeholder such
+        as ``E(...)``): the route does not excuse a wrong derivation."""
         do_exact = (self.exact if exact is None else exact) or self.kind != "identity"
         proved: bool | None = None
         if do_exact:
@@ -123,7 +157,8 @@ class DerivationStep:
         rng = random.Random(seed)
         n = self.points if points is None else points
         bases = [k for k in self.domain if isinstance(k, sp.IndexedBase)]
-        exprs = [self.rhs] if self.numeric_lhs is not None else [self.rhs, self.lhs]
+        sides = self.numeric_lhs is not None and self._evaluable_lhs()
+        exprs = [self.rhs] if self.numeric_lhs is not None and not sides else [self.rhs, self.lhs]
         labels = {b.label for e in exprs for b in e.atoms(sp.IndexedBase)}
         free_set = {s for s in self.domain if isinstance(s, sp.Symbol)}
         for e in exprs:
@@ -132,19 +167,44 @@ class DerivationStep:
         missing = [s for s in free if s not in self.domain]
         if missing and n:
             raise ValueError(f"derivation step {self.description!r} has no sampling domain for {missing}")
-        worst = 0.0
+        worst = worst_sides = 0.0
+        tiny = mpmath.mpf(10) ** -self.tolerance_digits
+
+        def relative(a: Any, b: Any) -> float:
+            return float(abs(a - b) / max(abs(a), abs(b), tiny))
+
         with mpmath.workdps(self.tolerance_digits + 15):
             for _ in range(n):
                 point: dict[Any, Any] = {s: self.domain[s](rng) for s in free}
                 values = {b: self.domain[b](rng) for b in bases}
-                rhs = _numeric(self.rhs, point, values)
-                lhs = self.numeric_lhs(point) if self.numeric_lhs is not None else _numeric(self.lhs, point, values)
-                scale = max(abs(rhs), abs(lhs), mpmath.mpf(10) ** -self.tolerance_digits)
-                worst = max(worst, float(abs(lhs - rhs) / scale))
-        ok = worst < 10.0**-self.tolerance_digits and (n > 0 or proved is True)
+                try:
+                    rhs = _numeric(self.rhs, point, values)
+                    lhs = (self.numeric_lhs({**point, **values}) if self.numeric_lhs is not None
+                           else _numeric(self.lhs, point, values))
+                    if sides:
+                        worst_sides = max(worst_sides, relative(_numeric(self.lhs, point, values), rhs))
+                except (ValueError, TypeError, ArithmeticError):
+                    worst = math.inf  # a side that is not a number at a point of the domain: the step fails
+                    continue
+                worst = max(worst, relative(lhs, rhs))
+        agrees = worst < 10.0**-self.tolerance_digits
+        ok = agrees and worst_sides < 10.0**-self.tolerance_digits and (n > 0 or proved is True)
         if self.kind != "identity":
             ok = ok and proved is True
-        return StepCheck(self.description, proved, worst if n else None, n, ok)
+        return StepCheck(self.description, proved, worst if n else None, n, ok, self.route, agrees if n else None,
+                         self.kind, worst_sides if n and sides else None)
+
+    def _evaluable_lhs(self) -> bool:
+        """Whether the left side is an expression in the domain's symbols (not a placeholder for an
+        expectation, a residual or a function evaluated only by ``numeric_lhs``)."""
+        for f in self.lhs.atoms(sp.Function):
+            if isinstance(f, AppliedUndef) or not type(f).__module__.startswith("sympy."):
+                return False  # E(...), or a function class of the package evaluated only by numeric_lhs
+        labels = {b.label for b in self.lhs.atoms(sp.IndexedBase)}
+        bound = set(_bound_symbols(self.lhs))
+        known = {s for s in self.domain if isinstance(s, sp.Symbol)}
+        return all(s in known for s in self.lhs.free_symbols
+                   if isinstance(s, sp.Symbol) and s not in labels and s not in bound)
 
 
 def prove_zero(expr: sp.Expr) -> bool | None:
@@ -180,11 +240,20 @@ def _bound_symbols(*exprs: sp.Expr) -> list[sp.Symbol]:
     return out
 
 
+def evaluate_at(expr: sp.Expr, point: Mapping[Any, Any]) -> mpmath.mpf:
+    """``expr`` at a point of a step's domain (symbols to numbers, indexed bases to lists), at the working
+    precision: what a ``numeric_lhs`` uses to evaluate a closed form."""
+    symbols = {k: v for k, v in point.items() if not isinstance(k, sp.IndexedBase)}
+    return _numeric(expr, symbols, {k: v for k, v in point.items() if isinstance(k, sp.IndexedBase)})
+
+
 def _numeric(expr: sp.Expr, point: Mapping[sp.Symbol, Any], values: Mapping[sp.IndexedBase, Any] | None = None) -> mpmath.mpf:
     expr = expr.subs(point).doit()
     for base, seq in (values or {}).items():
         expr = expr.xreplace({ix: seq[int(ix.indices[0])] for ix in expr.atoms(sp.Indexed) if ix.base == base})
     value = sp.N(expr.doit(), mpmath.mp.dps)
+    if value.free_symbols or not value.is_number:
+        raise ValueError(f"not a number at this point: {value}")
     return mpmath.mpf(str(value)) if value.is_real else mpmath.mpc(complex(value))
 
 

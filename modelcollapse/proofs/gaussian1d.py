@@ -1,13 +1,20 @@
 r"""Claims about the 1D Gaussian model: one per quantity and estimator, plus the seed article's statements.
 
-Each derived claim has three checked derivation steps:
+The derivation of a derived claim, and the independent route by which each step is checked (a route that
+does not go through the expectation engine, :mod:`modelcollapse.symbolic.expectation`):
 
-1. *one refit* (Cochran): every mixed-moment transition the quantity needs, the engine's result against
-   numerical integration (mpmath quadrature over the normal and chi-square densities) at random points;
-2. *solution of the recursion*: the nested ``Sum``/``Product`` form at ``g = 2`` equals the explicit
-   recursion (exactly, SymPy);
-3. *independent route*: brute-force expansion over the independent variables of the decomposition equals
-   the recursion (exactly, SymPy).
+1. *one refit* (Cochran): every mixed-moment transition the quantity needs (or, for the log quantities,
+   :math:`E\log V` and :math:`\operatorname{Var}\log V`), the engine's result against quadrature over the
+   normal and chi-square densities (:mod:`~modelcollapse.proofs.quadrature`, :func:`cochran_law`);
+2. *closed forms for every g*: base case and induction step of each moment (SymPy, for symbolic ``g``), and
+   the same equalities evaluated at random points (no expectation left to take);
+3. *the quantity in the moments*: SymPy, and the weights of the moments by quadrature over the final draw;
+4. *cross-check at g = 2*: the expansion over the independent variables of the decomposition equals the closed
+   form (SymPy; this shares the engine's moment formulas), and so does the quantity by quadrature over the
+   densities of those variables (this does not).
+
+What no step can see -- a wrong reduction believed by the engine, the quadrature's densities and the exact
+sampler alike -- the brute-force Monte Carlo of :mod:`modelcollapse.proofs.verify` sees.
 
 The published claims (a), (b), (c) of the seed article ("1D Gaussian model" section; Shumailov et al.
 2024) are registered with the formula as we read it; their verdict is computed by
@@ -31,7 +38,8 @@ from ..models import Figure, Model, Parameter, Quantity
 from ..symbolic import gaussian1d as G
 from ..symbolic.series import QuasiSymmetricSeries, eps_ring
 from .._validation import parse_sizes
-from .claim import Claim, DerivationStep, PublishedForm
+from . import quadrature as Q
+from .claim import Claim, DerivationStep, PublishedForm, evaluate_at
 
 NAME = "gaussian1d"
 MC_SIZES = (5, 8, 4)
@@ -92,6 +100,24 @@ def _moment_tex(a: int, b: int, at: str = "i+1") -> str:
     return " ".join(parts) or "1"
 
 
+def _guarded(route: Callable[[Mapping], Any]) -> Callable[[Mapping], Any]:
+    """A quadrature route computed with ten guard digits, so that an exact zero (a quantity at ``g = 0``) comes
+    out far below the step's tolerance despite the cancellation of its terms."""
+
+    @functools.wraps(route)
+    def guarded(point: Mapping) -> Any:
+        with mpmath.workdps(mpmath.mp.dps + 10):
+            return route(point)
+
+    return guarded
+
+
+def cochran_law(size: int, estimator: str) -> Q.Density:
+    r"""The density of :math:`V = \sigma_{i+1}^2/\sigma_i^2` for a refit on ``size`` points, as the assumptions
+    state it (Cochran's theorem: :math:`D_i V \sim \chi^2_{M_i - 1}`), written out for the quadrature routes."""
+    return Q.scaled_chi_square(size - 1, size - 1 if estimator == "unbiased" else size)
+
+
 def _transition_step(a: int, b: int, estimator: str) -> DerivationStep:
     """m_{a,b}(i+1) in terms of m(i): engine result vs quadrature of the two independent factors."""
     Z = sp.Symbol("Z", real=True)
@@ -99,16 +125,11 @@ def _transition_step(a: int, b: int, estimator: str) -> DerivationStep:
     inner = (_d + _s * Z / sp.sqrt(G.M)) ** a * (_s * sp.sqrt(V)) ** b
     rhs = sp.Add(*(c * _d**i * _s**j for (i, j), c in G.transition(a, b, estimator).items()))
 
+    @_guarded
     def numeric_lhs(point):
         M = int(point[G.M])
-        d, s = point[_d], point[_s]
-        k = M - 1
-        D = k if estimator == "unbiased" else M
-        normal = mpmath.quad(lambda z: (d + s * z / mpmath.sqrt(M)) ** a * mpmath.npdf(z), [-mpmath.inf, 0, mpmath.inf])
-        half = mpmath.mpf(k) / 2
-        density = lambda v: D * (D * v) ** (half - 1) * mpmath.exp(-D * v / 2) / (2**half * mpmath.gamma(half))  # noqa: E731
-        chi = mpmath.quad(lambda v: (s * mpmath.sqrt(v)) ** b * density(v), [0, 1, mpmath.inf])
-        return normal * chi
+        return Q.expectation(inner, {Z: Q.normal(), V: cochran_law(M, estimator)},
+                             {G.M: M, _d: point[_d], _s: point[_s]})
 
     return DerivationStep(
         description=(
@@ -123,6 +144,7 @@ def _transition_step(a: int, b: int, estimator: str) -> DerivationStep:
         numeric_lhs=numeric_lhs,
         points=2,
         tolerance_digits=14,
+        route="quadrature",
     )
 
 
@@ -131,16 +153,11 @@ def _log_refit_step(quantity: str, estimator: str, term: sp.Expr) -> DerivationS
     V = sp.Symbol("V", positive=True)
     power = 1 if quantity == "mean_log_sigma2" else 2
 
+    @_guarded
     def numeric_lhs(point):
-        M = int(point[G.M])
-        k = M - 1
-        D = k if estimator == "unbiased" else M
-        half = mpmath.mpf(k) / 2
-        density = lambda v: D * (D * v) ** (half - 1) * mpmath.exp(-D * v / 2) / (2**half * mpmath.gamma(half))  # noqa: E731
-        mean = mpmath.quad(lambda v: mpmath.log(v) * density(v), [0, 1, mpmath.inf])
-        if power == 1:
-            return mean
-        return mpmath.quad(lambda v: (mpmath.log(v) - mean) ** 2 * density(v), [0, 1, mpmath.inf])
+        law = {V: cochran_law(int(point[G.M]), estimator)}
+        mean = Q.expectation(sp.log(V), law)
+        return mean if power == 1 else Q.expectation(sp.log(V) ** 2, law) - mean**2
 
     what = r"E[\log V]" if power == 1 else r"\operatorname{Var}[\log V]"
     lhs = _E(sp.log(V)) if power == 1 else sp.Function("Var")(sp.log(V))
@@ -156,7 +173,62 @@ def _log_refit_step(quantity: str, estimator: str, term: sp.Expr) -> DerivationS
         numeric_lhs=numeric_lhs,
         points=2,
         tolerance_digits=14,
+        route="quadrature",
     )
+
+
+def _decomposition_quadrature(quantity: str, estimator: str, generations: int) -> Callable[[Mapping], Any]:
+    """The quantity after ``generations`` refits by quadrature over the densities of the decomposition's
+    independent variables (normals :math:`Z_i`, :math:`Z'` and the refit ratios :math:`V_i` of
+    :func:`cochran_law`): shares the decomposition with the engine's route, not one moment formula."""
+    kind, statistic = G.statistic(quantity)
+    size_symbols = G.size_symbols(generations)
+    zp = sp.Symbol("Z'", real=True)
+
+    @_guarded
+    def numeric_lhs(point):
+        sizes = [int(point[m]) for m in size_symbols]
+        dec = G.decomposition(sizes, estimator)
+        laws = {zp: Q.normal()}
+        for i, m in enumerate(sizes, 1):
+            laws[sp.Symbol(f"Z_{i}", real=True)] = Q.normal()
+            laws[sp.Symbol(f"V_{i}", positive=True)] = cochran_law(m, estimator)
+        P = statistic.subs({_d: dec.mu_g - G.mu, _s: dec.sigma_g})
+        values = {G.sigma: point[G.sigma]}
+        first = Q.expectation(P, laws, values)
+        return first if kind == "mean" else Q.expectation(sp.expand(P**2), laws, values) - first**2
+
+    return numeric_lhs
+
+
+@functools.lru_cache(maxsize=None)
+def _moment_form_cached(mon: tuple[int, int], estimator: str) -> sp.Expr:
+    return _moment_form(mon, G.g, estimator)
+
+
+def _moments_quadrature(quantity: str, estimator: str) -> Callable[[Mapping], Any]:
+    """The quantity from the closed forms of its moments, with the weights of the moments computed by quadrature
+    over the final draw :math:`Z'` (the engine's weights are the recursion's outputs)."""
+    kind, statistic = G.statistic(quantity)
+    zp = sp.Symbol("Z'", real=True)
+
+    @_guarded
+    def numeric_lhs(point):
+        sigma = point[G.sigma]
+        parts = []
+        for power in ((1,) if kind == "mean" else (2, 1)):
+            poly = sp.Poly(sp.expand(statistic**power), _d, _s, zp)
+            total = mpmath.mpf(0)
+            for (a, b, p), c in poly.terms():
+                if a % 2:
+                    continue  # odd moments of mu_g - mu vanish (it is symmetric given the sigma's)
+                weight = evaluate_at(c, {G.sigma: sigma}) * Q.moment(Q.normal(), p)
+                value = 1 if (a, b) == (0, 0) else evaluate_at(_moment_form_cached((a, b), estimator), point)
+                total += weight * value
+            parts.append(total)
+        return parts[0] if kind == "mean" else parts[0] - parts[1] ** 2
+
+    return numeric_lhs
 
 
 def _sizes_domain(n: int) -> dict:
@@ -213,6 +285,7 @@ def _moment_steps(quantity: str, estimator: str, statement: sp.Expr) -> list[Der
                 domain={G.sigma: _pos},
                 points=1,
                 display=((f"{name}(0)", init),),
+                route="points",
             )
         )
         T = G.transition(a, b, estimator)
@@ -229,6 +302,7 @@ def _moment_steps(quantity: str, estimator: str, statement: sp.Expr) -> list[Der
                 points=1,
                 display=((f"{name}(g)", short(form)[0]), (f"{name}(g+1)", rec)),
                 names=at_g,
+                route="points",
             )
         )
     assembled = [
@@ -242,14 +316,18 @@ def _moment_steps(quantity: str, estimator: str, statement: sp.Expr) -> list[Der
             description=(
                 r"the quantity in the moments $m_{a,b}(g) = E[(\mu_g - \mu)^a \sigma_g^b]$: its polynomial in "
                 r"$\mu_g - \mu$, $\sigma_g$ (and the final draw $Z'$ of $X^g = \mu_g + \sigma_g Z'$) expanded; odd "
-                r"powers of $\mu_g - \mu$ have mean zero"
+                r"powers of $\mu_g - \mu$ have mean zero; the weights of the moments checked by quadrature over "
+                r"the density of $Z'$"
             ),
             lhs=full,
             rhs=sp.expand(in_moments.xreplace(forms)),
             domain=_symbolic_domain(),
+            numeric_lhs=_moments_quadrature(quantity, estimator),
             points=1,
+            tolerance_digits=14,
             display=((G.latex_name(quantity), in_moments),),
             names=at_g,
+            route="quadrature",
         )
     )
     if statement != full:
@@ -270,6 +348,7 @@ def _telescoping_step(quantity: str, full: sp.Expr, statement: sp.Expr) -> Deriv
         domain=_symbolic_domain(),
         points=1,
         display=((G.latex_name(quantity), statement),),
+        route="points",
     )
 
 
@@ -289,8 +368,10 @@ def _log_steps(quantity: str, estimator: str, statement: sp.Expr) -> list[Deriva
             rhs=sp.Integer(0),
             kind="base",
             index=g,
-            points=0,
+            domain=_symbolic_domain(),
+            points=1,
             display=((name.replace(r"\sigma_g", r"\sigma_0"), sp.Integer(0)),),
+            route="points",
         ),
         DerivationStep(
             description=(
@@ -305,6 +386,7 @@ def _log_steps(quantity: str, estimator: str, statement: sp.Expr) -> list[Deriva
             points=1,
             display=((name, statement), (later, sp.Symbol("L") + term)),
             names={sp.Symbol("L"): name},
+            route="points",
         ),
     ]
 
@@ -324,13 +406,17 @@ def _steps(quantity: str, estimator: str, statement: sp.Expr | None = None) -> t
     steps.append(
         DerivationStep(
             description=(
-                "cross-check by an independent route: expansion over the independent variables of the Cochran "
-                "decomposition at $g = 2$ equals the closed form at $g = 2$"
+                "cross-check at $g = 2$: the expansion over the independent variables of the Cochran decomposition "
+                "equals the closed form (SymPy; the same moment formulas), and so does the quantity by quadrature "
+                "over the densities of those variables (no moment formula: the independent route)"
             ),
             lhs=G.exact_direct(quantity, 2, estimator),
             rhs=G.exact(quantity, 2, estimator),
             domain={**_sizes_domain(2), G.sigma: _pos},
+            numeric_lhs=_decomposition_quadrature(quantity, estimator, 2),
+            tolerance_digits=14,
             shown=False,
+            route="quadrature",
         )
     )
     return tuple(steps)
@@ -1112,6 +1198,7 @@ MODEL = Model(
     theory="modelcollapse.symbolic.gaussian1d:theory",
     simulate="modelcollapse.numeric.gaussian1d:simulate",
     claims="modelcollapse.proofs.gaussian1d:claim_factories",
+    faults="modelcollapse.proofs.gaussian1d_faults:faults",
     validate=_validate,
     tails=tails,
     generations=lambda params: "inf" if isinstance(params["sizes"], Schedule) else len(params["sizes"]),

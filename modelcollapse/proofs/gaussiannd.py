@@ -32,6 +32,7 @@ from ..models import Figure, Model, Parameter, Quantity
 from ..symbolic import gaussian1d as G1
 from ..symbolic import gaussiannd as S
 from ..symbolic.expectation import StandardNormal, expectation
+from . import quadrature as Q
 from .claim import Claim, DerivationStep
 
 NAME = "gaussiannd"
@@ -168,6 +169,7 @@ def _eigen_step(quantity: str, estimator: str) -> DerivationStep:
         numeric_lhs=numeric_lhs,
         points=2,
         tolerance_digits=14,
+        route="quadrature",
     )
 
 
@@ -191,22 +193,26 @@ def _rotation_step(quantity: str, estimator: str) -> DerivationStep:
     domain[S.M] = _size
     S0 = L * L.T
     D = S.divisor(S.M, estimator)
+    inner: tuple[sp.Expr, dict] | None = None  # the expectation the engine took: its integrand and laws
     if quantity == "mean_sq_mu":
         Z = sp.Matrix(sp.symbols("z1:3", real=True))
         step = L * Z / sp.sqrt(S.M)
-        lhs = expectation(sp.expand((step.T * step)[0, 0]), {z: StandardNormal() for z in Z})
+        inner = (sp.expand((step.T * step)[0, 0]), {z: StandardNormal() for z in Z})
+        lhs = expectation(*inner)
         rhs = S.step_moment("mu", estimator) * S0.trace()
         text = r"$E\|\mu_{i+1} - \mu_i\|^2 = \operatorname{tr}\Sigma_i/M$"
     elif quantity == "mean_trace":
         A, law = S.bartlett(2)
-        lhs = expectation(sp.expand((L * A * A.T * L.T).trace() / D), law)
+        inner = (sp.expand((L * A * A.T * L.T).trace() / D), law)
+        lhs = expectation(*inner)
         rhs = S.step_moment("trace", estimator) * S0.trace()
         text = r"$E\operatorname{tr}\Sigma_{i+1} = c(M)\operatorname{tr}\Sigma_i$"
     elif quantity in ("mean_trace_sq", "mean_sq_trace"):
         A, law = S.bartlett(2)
         Sn = L * A * A.T * L.T / D
         expr = (Sn * Sn).trace() if quantity == "mean_trace_sq" else Sn.trace() ** 2
-        lhs = sp.factor(expectation(sp.expand(expr), law))
+        inner = (sp.expand(expr), law)
+        lhs = sp.factor(expectation(*inner))
         T = S.second_moment_transition(estimator)["trace_sq" if quantity == "mean_trace_sq" else "sq_trace"]
         rhs = sp.factor(T["trace_sq"] * (S0 * S0).trace() + T["sq_trace"] * S0.trace() ** 2)
         text = (r"the transition of $(\operatorname{tr}\Sigma^2, (\operatorname{tr}\Sigma)^2)$ derived for a diagonal "
@@ -219,15 +225,30 @@ def _rotation_step(quantity: str, estimator: str) -> DerivationStep:
         for sym in lhs.free_symbols - set(domain):
             domain[sym] = _pos if str(sym).startswith("V") else _real
     lhs, rhs = sp.factor(sp.cancel(lhs)), sp.factor(sp.cancel(rhs))
+    numeric_lhs = None
+    if inner is not None:
+        integrand, laws = inner
+
+        def numeric_lhs(point: Mapping[Any, Any]) -> mpmath.mpf:
+            values = {k: v for k, v in point.items() if isinstance(k, sp.Symbol)}
+            values[S.M] = int(point[S.M])
+            densities = {sym: Q.density_of(law, {S.M: values[S.M]}) for sym, law in laws.items()}
+            return Q.expectation(integrand, densities, values)
+
     return DerivationStep(
         description=(
             r"rotation invariance: for a general $\Sigma_i = LL^{\mathsf T}$ ($L$ lower triangular, $d = 2$) the "
             f"engine gives {text}, a function of the eigenvalues of $\\Sigma_i$ only"
+            + ("; the expectation checked by quadrature over the densities of the Bartlett variables"
+               if inner is not None else "")
         ),
         lhs=lhs,
         rhs=rhs,
         domain=domain,
+        numeric_lhs=numeric_lhs,
         points=1,
+        tolerance_digits=14 if inner is not None else 20,
+        route="quadrature" if inner is not None else "points",
     )
 
 
@@ -268,6 +289,7 @@ def _solution_step(quantity: str, estimator: str) -> DerivationStep:
         lhs=form,
         rhs=_recursion_g2(quantity, estimator),
         domain=domain,
+        route="points",
     )
 
 
@@ -306,6 +328,7 @@ def _induction_steps(quantity: str, estimator: str) -> list[DerivationStep]:
             index=g,
             domain={S.T1: _pos, S.T2: _pos, S.T11: _pos, S.d: lambda r: r.randint(1, 4)},
             points=1,
+            route="points",
         ),
         DerivationStep(
             description=(f"induction step: the closed form at $g + 1$ is the one-refit recursion (the table the "
@@ -317,6 +340,7 @@ def _induction_steps(quantity: str, estimator: str) -> list[DerivationStep]:
             domain=_symbolic_domain(),
             points=1,
             display=((name, form), (later, rhs)),
+            route="points",
         ),
     ]
 
@@ -487,6 +511,7 @@ def _d1_series_step(estimator: str) -> DerivationStep:
         rhs=theirs,
         domain={e: lambda r: mpmath.mpf(r.uniform(0.001, 0.2)) for e in eps},
         points=1,
+        route="alternative",
     )
 
 
@@ -513,6 +538,7 @@ def _remainder_step(estimator: str) -> DerivationStep:
         numeric_lhs=lambda point: scaled(10**5),
         points=1,
         tolerance_digits=4,
+        route="alternative",
     )
 
 
@@ -571,6 +597,7 @@ def _moments_step() -> DerivationStep:
         rhs=sp.Add(*(wk * values[f"tr{k}"][1] for wk, k in zip(w, (2, 3, 4), strict=True))),
         domain={**{wk: _real for wk in w}, **{x: _pos for x in sp.symbols("e_0 e_1", positive=True)}},
         points=1,
+        route="alternative",
     )
 
 
@@ -604,6 +631,7 @@ def _taylor_step() -> DerivationStep:
         numeric_lhs=numeric,
         points=1,
         tolerance_digits=12,
+        route="alternative",
     )
 
 
@@ -710,12 +738,14 @@ def _d1_steps(estimator: str) -> tuple[DerivationStep, ...]:
             rhs=sp.expand(read(G1.exact(theirs, list(sizes), estimator), sig)),
             domain={**{m: _size for m in sizes}, sig: _pos},
             points=1,
+            route="alternative",
         ))
     lhs = S.exact("mean_sq_mu", list(sizes), estimator).subs(sub)
     rhs = G1.exact("var_x", list(sizes), estimator) - G1.exact("mean_sigma2", list(sizes), estimator)
     steps.append(DerivationStep(
         description=r"$d = 1$: $E\|\mu_g - \mu\|^2 = \operatorname{Var}X^g - E\sigma_g^2$ for symbolic $M_0, M_1, M_2$",
         lhs=sp.expand(lhs), rhs=sp.expand(rhs), domain={**{m: _size for m in sizes}, sig: _pos}, points=1,
+        route="alternative",
     ))
     steps.append(_d1_series_step(estimator))
     return tuple(steps)
@@ -840,6 +870,7 @@ MODEL = Model(
     theory="modelcollapse.symbolic.gaussiannd:theory",
     simulate="modelcollapse.numeric.gaussiannd:simulate",
     claims="modelcollapse.proofs.gaussiannd:claim_factories",
+    faults="modelcollapse.proofs.gaussiannd_faults:faults",
     validate=_validate,
     generations=lambda params: len(params["sizes"]),
     figures=(

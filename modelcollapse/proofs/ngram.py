@@ -415,6 +415,7 @@ def _enumeration_step(quantity: str, real: int, ngram: int = 2) -> DerivationSte
                      + ", ".join(f"``{t}''" for t in texts) + mix),
         lhs=_Engine(k), rhs=E_enum(k), exact=False,
         domain={k: lambda r: r.randint(0, len(texts) - 1)}, numeric_lhs=numeric_lhs, points=2, tolerance_digits=12,
+        route="exact sum",
     )
 
 
@@ -549,11 +550,13 @@ def _distance_steps() -> tuple[DerivationStep, ...]:
                       r"(R p(1-p) + (M - R) q(1-q))/M^2$", True),
         DerivationStep(description=r"summed over the successors ($\sum_w (q_w - p_w)^2 = D$, $E \sum_w q_w(1 - q_w) = H - D$): "
                                    r"$D' = a D + H/M$ with $a = S (S - 1)/M^2$, $S = M - R$ synthetic tokens",
-                       lhs=a, rhs=a_form, domain={_M: lambda r: r.randint(6, 40), _S: lambda r: r.randint(0, 5)}),
+                       lhs=a, rhs=a_form, domain={_M: lambda r: r.randint(6, 40), _S: lambda r: r.randint(0, 5)},
+                       route="points"),
         DerivationStep(description=r"the closed form solves the recursion, $D_{g+1} = a D_g + H/M$, $D_1 = H/M$",
-                       lhs=a_form * closed + e * _H, rhs=closed.subs(g, g + 1), domain=dom),
+                       lhs=a_form * closed + e * _H, rhs=closed.subs(g, g + 1), domain=dom, route="points"),
         DerivationStep(description=r"its limit is the fixed point $D_\infty = a D_\infty + H/M$",
-                       lhs=a_form * d_inf + e * _H, rhs=d_inf, domain={k: v for k, v in dom.items() if k is not g}),
+                       lhs=a_form * d_inf + e * _H, rhs=d_inf, domain={k: v for k, v in dom.items() if k is not g},
+                       route="points"),
     )
 
 
@@ -577,7 +580,7 @@ def _threshold_step() -> DerivationStep:
                      r"$D_\infty(\lfloor S^* \rfloor) \le \varepsilon < D_\infty(\lfloor S^* \rfloor + 1)$"),
         lhs=sp.Function("I")(m, h, e), rhs=sp.Integer(1), exact=False,
         domain={m: lambda r: r.randint(3, 60), h: C._prob, e: lambda r: mpmath.mpf(r.uniform(0.05, 0.95))},
-        numeric_lhs=numeric_lhs, points=3, tolerance_digits=12,
+        numeric_lhs=numeric_lhs, points=3, tolerance_digits=12, route="points",
     )
 
 
@@ -591,6 +594,7 @@ def _absorption_step() -> DerivationStep:
                      r"for $x < M$ (and so for $X' = M$ by symmetry), while $R = 0$ keeps $X = 0$ and $X = M$ fixed"),
         lhs=lhs, rhs=(1 - SC.p) ** _R * (1 - x / _M) ** (_M - _R),
         domain={_M: lambda r: r.randint(6, 40), _R: lambda r: r.randint(1, 5), SC.p: C._prob, x: lambda r: r.randint(0, 5)},
+        route="points",
     )
 
 
@@ -666,6 +670,7 @@ MODEL = Model(
     theory="modelcollapse.proofs.ngram:theory",
     simulate="modelcollapse.numeric.ngram:simulate",
     claims="modelcollapse.proofs.ngram:claim_factories",
+    faults="modelcollapse.proofs.ngram_faults:faults",
     validate=_validate,
     generations=lambda params: int(params["generations"]),
     samplers=N.SAMPLERS,

@@ -37,6 +37,7 @@ import sympy as sp
 from ..models import Figure, Model, Parameter, Quantity
 from ..numeric import regression as N
 from ..symbolic import regression as R
+from . import quadrature as Q
 from .claim import Claim, DerivationStep, PublishedForm
 
 NAME = "regression"
@@ -100,15 +101,9 @@ def resolve(**changes: Any) -> dict[str, Any]:
 # derivation steps
 
 
-def _chi2_density(nu: Any) -> Callable[[Any], Any]:
-    h = mpmath.mpf(nu) / 2
-    return lambda v: mpmath.exp((h - 1) * mpmath.log(v) - v / 2 - h * mpmath.log(2) - mpmath.loggamma(h))
-
-
 def _chi2_moment_quad(nu: Any, r: int) -> Any:
-    r""":math:`E[(\chi^2_\nu)^r]` by quadrature against the density."""
-    f = _chi2_density(nu)
-    return mpmath.quad(lambda v: v**r * f(v), [0, nu, 4 * nu + 40, mpmath.inf])
+    r""":math:`E[(\chi^2_\nu)^r]` by quadrature against the density (:mod:`~modelcollapse.proofs.quadrature`)."""
+    return Q.moment(Q.scaled_chi_square(int(nu), 1), r)
 
 
 def _chi2_moment(nu: sp.Expr, r: int) -> sp.Expr:
@@ -204,6 +199,7 @@ def reduction_step(scheme: str, ridge: bool) -> DerivationStep:
         numeric_lhs=_reduction_residual(scheme, ridge),
         points=2,
         tolerance_digits=12,
+        route="instances",
     )
 
 
@@ -238,6 +234,7 @@ def covariance_step() -> DerivationStep:
         numeric_lhs=_covariance_ratios,
         points=2,
         tolerance_digits=12,
+        route="instances",
     )
 
 
@@ -261,6 +258,7 @@ def wishart_steps() -> tuple[DerivationStep, ...]:
         numeric_lhs=lambda p: _chi2_moment_quad(p[nu] + 1, -1),
         points=2,
         tolerance_digits=14,
+        route="quadrature",
     )
     bart1 = DerivationStep(
         description=(
@@ -274,6 +272,7 @@ def wishart_steps() -> tuple[DerivationStep, ...]:
         numeric_lhs=lambda p: _chi2_moment_quad(p[_T], -1) * (1 + _chi2_moment_quad(p[_T] - 1, -1)),
         points=2,
         tolerance_digits=14,
+        route="quadrature",
     )
     schur2 = DerivationStep(
         description=(
@@ -286,6 +285,7 @@ def wishart_steps() -> tuple[DerivationStep, ...]:
         numeric_lhs=lambda p: _chi2_moment_quad(p[nu] + 1, -2),
         points=2,
         tolerance_digits=14,
+        route="quadrature",
     )
     bart2 = DerivationStep(
         description=(
@@ -299,6 +299,7 @@ def wishart_steps() -> tuple[DerivationStep, ...]:
             1 + 2 * _chi2_moment_quad(p[_T] - 1, -1) + 3 * _chi2_moment_quad(p[_T] - 1, -2)),
         points=2,
         tolerance_digits=14,
+        route="quadrature",
     )
     return schur1, bart1, schur2, bart2
 
@@ -318,6 +319,7 @@ def rotation_step() -> DerivationStep:
         numeric_lhs=lambda p: _chi2_moment_quad(p[_d], 2) * _chi2_moment_quad(p[_nu] + 1, -2),
         points=2,
         tolerance_digits=14,
+        route="quadrature",
     )
 
 
@@ -351,6 +353,7 @@ def exchangeability_step() -> DerivationStep:
         numeric_lhs=_beta_gamma_route,
         points=2,
         tolerance_digits=14,
+        route="quadrature",
     )
 
 
@@ -366,6 +369,7 @@ def _solution_step(description: str, iterated: sp.Expr, name: str, generations: 
         rhs=iterated,
         domain={**{s_: f for s_, f in base.items() if s_ in free}, **(domain or {})},
         points=2,
+        route="points",
     )
 
 
@@ -594,7 +598,8 @@ def derived_claims() -> dict[str, Claim]:
                 r"$C \leftarrow \mu^2 C + \sigma^2 s/(s+\lambda)^2$, $\mu = s/(s+\lambda)$: their closed form at $G = 3$ "
                 r"against three steps of the recursion ($E\delta^2 = m^2 + C$)"),
             lhs=coord, rhs=m**2 + C,
-            domain={_s1: _real(0.1, 5.0), _om: _real(-2, 2), R.lam: _real(0.1, 3.0), _sigma: _real(0.5, 2.0)})),
+            domain={_s1: _real(0.1, 5.0), _om: _real(-2, 2), R.lam: _real(0.1, 3.0), _sigma: _real(0.5, 2.0)},
+            route="points")),
         params={**ridge_params, "scheme": "replace"},
         target=_relative("test_error", 0.03),
         scope=r"for every number of fits $G \ge 1$, every design and every $\lambda > 0$", unit=sp.Integer(1),
@@ -616,7 +621,8 @@ def derived_claims() -> dict[str, Claim]:
                 r"per eigen-coordinate $E\delta = -\lambda\omega/(s+\lambda)$ after every fit and the variance grows by "
                 r"$\sigma^2 s/(ks+\lambda)^2$ at fit $k$: the closed form at $G = 3$ against the recursion"),
             lhs=coord, rhs=(R.lam * _om / (_s1 + R.lam)) ** 2 + C,
-            domain={_s1: _real(0.1, 5.0), _om: _real(-2, 2), R.lam: _real(0.1, 3.0), _sigma: _real(0.5, 2.0)})),
+            domain={_s1: _real(0.1, 5.0), _om: _real(-2, 2), R.lam: _real(0.1, 3.0), _sigma: _real(0.5, 2.0)},
+            route="points")),
         params={**ridge_params, "scheme": "accumulate"},
         target=_relative("test_error", 0.03),
         scope=r"for every number of fits $G \ge 1$, every design and every $\lambda > 0$", unit=sp.Integer(1),
@@ -853,6 +859,7 @@ MODEL = Model(
     theory="modelcollapse.proofs.regression:theory",
     simulate="modelcollapse.numeric.regression:simulate",
     claims="modelcollapse.proofs.regression:claim_factories",
+    faults="modelcollapse.proofs.regression_faults:faults",
     validate=N.validate,
     generations=lambda params: params["generations"],
     figures=(

@@ -12,7 +12,19 @@ For each claim:
 (iv)  the check has power: the smallest deviation it detects with probability ``power``,
       :math:`(z_{1-\alpha_k/2} + z_{power})\,\mathrm{se}`, must lie below the size of the claim's
       next-order term at the simulated sizes (the first term its series omits).  Chains are sized from a
-      pilot run to reach that, up to the scale's cap; a check that cannot reach it is *underpowered*.
+      pilot run to reach that, up to the scale's cap; a check that cannot reach it is *underpowered*;
+(v)   the same z-test, with its own pilot, chains, seed and share of ``alpha``, against the model's
+      *brute-force* sampler, which draws every point and refits it: it shares nothing with the reduction the
+      exact sampler and the theory are built on (the distributional identity that replaces drawing the points
+      by a few variates per generation), so a wrong reduction believed by both is caught here.  Brute force costs
+      more per chain: its chains are sized from its own pilot, capped by the scale's chain cap and time budget
+      (predicted from the pilot's speed); a check that cannot run the chains it needs reports the power it
+      reached against the target.
+
+A claim *holds* only when both simulations agree with it and both are powered: a claim whose brute-force
+check is underpowered (or whose model has no brute-force sampler) is reported ``underpowered``, with the
+reason in :attr:`ClaimResult.notes`, however well the exact sampler agrees; a brute-force check that rejects
+the exact form fails the claim.
 
 Published claims get a verdict computed from the derived series: ``exact``, ``correct to the stated
 order`` or ``refuted`` (with the correct terms), and Monte Carlo evidence: the z-score of the published
@@ -24,6 +36,7 @@ The functions here return values; printing and files belong to the CLI.
 from __future__ import annotations
 
 import math
+import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -45,6 +58,9 @@ __all__ = ["SCALES", "ClaimResult", "MCCheck", "Report", "Scale", "SeriesCheck",
 
 DEFAULT_ALPHA = 1e-3
 DEFAULT_POWER = 0.8
+RERUN_FACTOR = 4
+"""A brute-force run whose standard error came out unreliable (a heavy tail it did not resolve) is repeated
+once, with a fresh seed and this many times the chains, where the scale's cap and time budget allow."""
 PILOT_MARGIN = 1.5
 """Chains beyond the pilot's estimate: the pilot's standard deviation of heavy-tailed statistics
 (sigma_g^4, W2^2) is itself noisy, and too few chains would leave a check underpowered."""
@@ -60,12 +76,20 @@ class Scale:
     exact_steps: bool
     step_points: int
     series_exponents: tuple[int, ...]
+    brute_pilot_chains: int = 10_000
+    """Chains of the brute-force pilot (its spread and its speed size the brute-force run)."""
+    brute_max_chains: int = 10_000_000
+    """Most chains of one brute-force run."""
+    brute_seconds: float | None = None
+    """Time budget of one group's brute-force run, predicted from the pilot's speed (``None``: no budget).
+    Only a budget that binds makes the chain count depend on the machine; the check then says so
+    (``limited="time budget"``) and reports the power it reached."""
 
 
 SCALES = {
-    "smoke": Scale("smoke", 20_000, 10_000_000, False, 1, (3, 5, 7)),
-    "ci": Scale("ci", 100_000, 40_000_000, True, 2, (3, 4, 5, 6, 7, 8)),
-    "paper": Scale("paper", 1_000_000, 2_000_000_000, True, 4, (3, 4, 5, 6, 7, 8)),
+    "smoke": Scale("smoke", 20_000, 10_000_000, False, 1, (3, 5, 7), 5_000, 10_000_000, 30.0),
+    "ci": Scale("ci", 100_000, 40_000_000, True, 2, (3, 4, 5, 6, 7, 8), 20_000, 40_000_000, 120.0),
+    "paper": Scale("paper", 1_000_000, 2_000_000_000, True, 4, (3, 4, 5, 6, 7, 8), 200_000, 2_000_000_000, None),
 }
 
 
@@ -109,6 +133,14 @@ class MCCheck:
     """Size of the next-order term at these sizes: what the check must be able to see."""
     powered: bool
     ok: bool
+    sampler: str = "exact"
+    """The sampler simulated: ``exact`` (the model's reduction) or ``brute`` (every point drawn and refit)."""
+    needed: int = 0
+    """Chains the pilot said the check needs for its power, before the scale's cap or time budget."""
+    limited: str = ""
+    """Why fewer chains than :attr:`needed` ran: ``""`` (none), ``"chain cap"`` or ``"time budget"``."""
+    power_reached: float | None = None
+    """Probability that this check rejects a deviation of :attr:`target` (at least ``power`` when powered)."""
     reliable: bool = True
     """Whether the standard error can be trusted at these chains (the estimate's tail diagnostic, exact where
     the model declares its relative second moment): an unreliable check is not evidence."""
@@ -146,6 +178,8 @@ class PublishedVerdict:
     mc_rejects_published: bool | None = None
     """|z_published| above the threshold: the simulation rejects the published value (as it must for a
     refuted formula, and must not for an exact one)."""
+    z_published_brute: float | None = None
+    """The published value's z against the brute-force simulation at the evidence parameters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +197,10 @@ class ClaimResult:
     """``None`` for a claim without a series."""
     mc: MCCheck | None
     published: PublishedVerdict | None = None
+    mc_brute: tuple[MCCheck, ...] = ()
+    """The brute-force checks: at the claim's parameters, then (published claims) at the evidence parameters."""
+    notes: tuple[str, ...] = ()
+    """Why the status is what it is where a check is missing or underpowered."""
 
     def to_dict(self) -> dict[str, Any]:
         return _clean(asdict(self))
@@ -337,15 +375,87 @@ class _Task:
         return self.claim.model, _key(self.params)
 
 
-def _simulate(model: str, params: Mapping[str, Any], chains, seed, workers, executor) -> dict:
+def _simulate(model: str, params: Mapping[str, Any], chains, seed, workers, executor, sampler: str = "exact") -> dict:
     spec = get_model(model)
-    res = spec.run_simulation(params, chains, seed=seed, workers=workers, executor=executor)
+    res = spec.run_simulation(params, chains, seed=seed, workers=workers, executor=executor, sampler=sampler)
     return spec.estimates(params, res)
 
 
 def _entropy(seed: np.random.SeedSequence) -> list[int]:
     ent = seed.entropy
     return [int(ent)] + [int(k) for k in seed.spawn_key] if isinstance(ent, int) else [*map(int, ent), *seed.spawn_key]
+
+
+_Group = tuple[tuple[str, tuple[tuple[str, Any], ...]], list[_Task]]
+
+
+def _groups(tasks: Sequence[_Task]) -> list[_Group]:
+    """The tasks by simulation (model and parameters), in a canonical order."""
+    groups: dict[tuple[str, tuple[tuple[str, Any], ...]], list[_Task]] = {}
+    for t in tasks:
+        groups.setdefault(t.group, []).append(t)
+    return [(key, groups[key]) for key in sorted(groups, key=repr)]
+
+
+def _group_seeds(root: np.random.SeedSequence, model: str, canonical: Any) -> list[np.random.SeedSequence]:
+    """``[exact pilot, exact run, brute-force pilot, brute-force run, brute-force rerun]``: they depend only on
+    the master seed, the model and its parameters (never on the other claims of the run)."""
+    tag = zlib.crc32(f"{model}:{canonical!r}".encode())
+    return np.random.SeedSequence([root.entropy, tag]).spawn(5)
+
+
+def _group_label(model: str, canonical: Any) -> str:
+    return f"{model} " + ", ".join(f"{k}={_short_value(v)}" for k, v in canonical)
+
+
+def _chains_needed(pilot: Mapping[str, Any], pilot_chains: int, group: Sequence[_Task], alpha_check: float,
+                   power: float) -> int:
+    """Chains for every check of the group to have ``power`` against its target (from the pilot's spread, with
+    :data:`PILOT_MARGIN`); at least the pilot's chains."""
+    need = pilot_chains
+    for t in group:
+        se = pilot[t.claim.estimate_key].stderr
+        if not (math.isfinite(t.target) and t.target > 0):
+            continue  # no deviation to size for: the check reports itself underpowered
+        if math.isfinite(se) and se > 0:
+            sd = se * math.sqrt(pilot_chains)
+            need = max(need, int(stats.chains_for_power(sd, t.target, alpha_check, power) * PILOT_MARGIN))
+    return need
+
+
+def _z_check(t: _Task, e: Any, chains: int, seed: np.random.SeedSequence, alpha_check: float, power: float, *,
+             sampler: str, needed: int, limited: str) -> tuple[MCCheck, float | None]:
+    """The z-test of one task against one simulation's estimate, and the published value's z (if any)."""
+    test = stats.z_test(e.value, e.stderr, t.theory, alpha_check, power=power, target=t.target)
+    reached = float(stats.power_against(t.target, e.stderr, alpha_check)) if math.isfinite(e.stderr) else None
+    check = MCCheck(
+        statistic=t.claim.estimate_key,
+        sizes=tuple(t.params.get(t.claim.series_variable, ())),
+        chains=chains,
+        seed=_entropy(seed),
+        params=_jsonable(t.params),
+        theory=t.theory,
+        estimate=e.value,
+        stderr=e.stderr,
+        z=test.z,
+        threshold=test.threshold,
+        alpha=alpha_check,
+        detectable=test.detectable,
+        target=t.target,
+        powered=bool(test.powered),
+        ok=test.agrees,
+        sampler=sampler,
+        needed=needed,
+        limited=limited if chains < needed else "",
+        power_reached=reached,
+        reliable=bool(e.reliable is not False),
+        reliability=e.reason,
+        seed_text=",".join(map(str, _entropy(seed))),
+    )
+    zp = None
+    if t.published_value is not None and e.stderr > 0:
+        zp = (e.value - t.published_value) / e.stderr
+    return check, zp
 
 
 def _run_mc(
@@ -358,57 +468,90 @@ def _run_mc(
     executor: Any,
     tick: Callable[[str], None],
 ) -> dict[tuple[str, Any], tuple[MCCheck, float | None]]:
-    groups: dict[tuple[str, tuple[tuple[str, Any], ...]], list[_Task]] = {}
-    for t in tasks:
-        groups.setdefault(t.group, []).append(t)
+    """The exact sampler's checks, one simulation per group: a pilot sizes the run, up to the scale's cap."""
     out = {}
-    for key in sorted(groups, key=repr):
-        model, canonical = key
-        group = groups[key]
+    for (model, canonical), group in _groups(tasks):
         params = group[0].params
-        label = f"{model} " + ", ".join(f"{k}={_short_value(v)}" for k, v in canonical)
-        # the group's seed depends only on the master seed, the model and its parameters
-        tag = zlib.crc32(f"{model}:{canonical!r}".encode())
-        pilot_seed, main_seed = np.random.SeedSequence([root.entropy, tag]).spawn(2)
+        label = _group_label(model, canonical)
+        pilot_seed, main_seed, *_ = _group_seeds(root, model, canonical)
         tick(f"Monte Carlo {label}: pilot")
         pilot = _simulate(model, params, scale.pilot_chains, pilot_seed, workers, executor)
-        need = scale.pilot_chains
-        for t in group:
-            se = pilot[t.claim.estimate_key].stderr
-            if math.isfinite(se) and se > 0:
-                sd = se * math.sqrt(scale.pilot_chains)
-                need = max(need, int(stats.chains_for_power(sd, t.target, alpha_check, power) * PILOT_MARGIN))
+        need = _chains_needed(pilot, scale.pilot_chains, group, alpha_check, power)
         chains = min(need, scale.max_chains)
         tick(f"Monte Carlo {label}: {chains:,} chains")
         est = _simulate(model, params, chains, main_seed, workers, executor)
         for t in group:
-            e = est[t.claim.estimate_key]
-            test = stats.z_test(e.value, e.stderr, t.theory, alpha_check, power=power, target=t.target)
-            check = MCCheck(
-                statistic=t.claim.estimate_key,
-                sizes=tuple(t.params.get(t.claim.series_variable, ())),
-                chains=chains,
-                seed=_entropy(main_seed),
-                params=_jsonable(t.params),
-                theory=t.theory,
-                estimate=e.value,
-                stderr=e.stderr,
-                z=test.z,
-                threshold=test.threshold,
-                alpha=alpha_check,
-                detectable=test.detectable,
-                target=t.target,
-                powered=bool(test.powered),
-                ok=test.agrees,
-                reliable=bool(e.reliable is not False),
-                reliability=e.reason,
-                seed_text=",".join(map(str, _entropy(main_seed))),
-            )
-            zp = None
-            if t.published_value is not None and e.stderr > 0:
-                zp = (e.value - t.published_value) / e.stderr
-            out[(t.claim.id, _key(t.params))] = (check, zp)
+            out[(t.claim.id, _key(t.params))] = _z_check(t, est[t.claim.estimate_key], chains, main_seed, alpha_check,
+                                                         power, sampler="exact", needed=need, limited="chain cap")
     return out
+
+
+def _has_brute(model: str) -> bool:
+    return "brute" in get_model(model).samplers
+
+
+def _run_brute(
+    tasks: list[_Task],
+    scale: Scale,
+    root: np.random.SeedSequence,
+    alpha_check: float,
+    power: float,
+    workers: int,
+    executor: Any,
+    tick: Callable[[str], None],
+    exact_chains: Mapping[tuple[str, Any], int] | None = None,
+) -> dict[tuple[str, Any], tuple[MCCheck, float | None]]:
+    """The brute-force sampler's checks (models that declare one), one simulation per group with its own pilot
+    and seeds.  The run needs the chains its pilot says for power, and at least the chains of the group's exact
+    run (``exact_chains``: what made that standard error trustworthy is needed here too), capped by
+    :attr:`Scale.brute_max_chains` and by :attr:`Scale.brute_seconds` at the pilot's speed; a check that ran
+    fewer reports the power it reached."""
+    out = {}
+    for key, group in _groups(tasks):
+        model, canonical = key
+        if not _has_brute(model):
+            continue
+        params = group[0].params
+        label = _group_label(model, canonical)
+        _, _, pilot_seed, main_seed, rerun_seed = _group_seeds(root, model, canonical)
+        tick(f"brute force {label}: pilot")
+        started = time.perf_counter()
+        pilot = _simulate(model, params, scale.brute_pilot_chains, pilot_seed, workers, executor, sampler="brute")
+        per_chain = (time.perf_counter() - started) / scale.brute_pilot_chains
+        need = max(_chains_needed(pilot, scale.brute_pilot_chains, group, alpha_check, power),
+                   (exact_chains or {}).get(key, 0))
+        chains, limited = need, ""
+        if chains > scale.brute_max_chains:
+            chains, limited = scale.brute_max_chains, "chain cap"
+        if scale.brute_seconds is not None and chains * per_chain > scale.brute_seconds:
+            chains, limited = max(scale.brute_pilot_chains, int(scale.brute_seconds / per_chain)), "time budget"
+        tick(f"brute force {label}: {chains:,} chains")
+        est = _simulate(model, params, chains, main_seed, workers, executor, sampler="brute")
+        more = min(RERUN_FACTOR * chains, scale.brute_max_chains)
+        affordable = scale.brute_seconds is None or more * per_chain <= scale.brute_seconds
+        if any(est[t.claim.estimate_key].reliable is False for t in group) and more > chains and affordable:
+            # a heavy tail the run did not resolve: once more, independently, with more chains (only the rerun
+            # counts, so the decision to rerun does not bias it)
+            chains, main_seed = more, rerun_seed
+            need = max(need, chains)
+            tick(f"brute force {label}: {chains:,} chains (rerun)")
+            est = _simulate(model, params, chains, main_seed, workers, executor, sampler="brute")
+        for t in group:
+            out[(t.claim.id, _key(t.params))] = _z_check(t, est[t.claim.estimate_key], chains, main_seed, alpha_check,
+                                                         power, sampler="brute", needed=need, limited=limited)
+    return out
+
+
+def _brute_note(check: MCCheck | None, model: str, where: str) -> str | None:
+    """Why a brute-force check leaves a claim short of *holds*, or ``None`` when it does not."""
+    if check is None:
+        return f"no brute-force check{where}: model {model} declares no brute-force sampler"
+    if check.powered:
+        return None
+    reached = "n/a" if check.power_reached is None else f"{check.power_reached:.2f}"
+    why = f", limited by the {check.limited}" if check.limited else ""
+    return (f"brute-force check{where} underpowered: {check.chains:,} of the {check.needed:,} chains it needs{why}; "
+            f"power {reached} against the target {check.target:.3g}")
 
 
 def _short_value(v: Any) -> str:
@@ -489,7 +632,7 @@ def _published_verdict(claim: Claim) -> tuple[str, dict[str, str]]:
 def verify(
     ids: Sequence[str | Claim] | None = None,
     *,
-    scale: str = "ci",
+    scale: str | Scale = "ci",
     seed: int = DEFAULT_SEED,
     alpha: float = DEFAULT_ALPHA,
     power: float = DEFAULT_POWER,
@@ -500,9 +643,10 @@ def verify(
     """Verify the given claims (ids or :class:`Claim` objects; all registered claims when empty).
 
     ``alpha`` is the family-wise probability that a correct claim fails any Monte Carlo check of the run
-    (Bonferroni over all checks).  ``progress(stage, done, total)`` is called as work advances.
+    (Bonferroni over all checks, exact-sampler and brute-force alike).  ``scale`` is a name of
+    :data:`SCALES` or a :class:`Scale`.  ``progress(stage, done, total)`` is called as work advances.
     """
-    scale_obj = SCALES[check_choice("scale", scale, tuple(SCALES))]
+    scale_obj = scale if isinstance(scale, Scale) else SCALES[check_choice("scale", scale, tuple(SCALES))]
     seed = check_integer("seed", seed, minimum=0)
     from ..numeric.executors import check_workers
 
@@ -527,9 +671,10 @@ def verify(
             exact_value = float(c.exact_value(ev, 30))
             target = abs(pub_value - exact_value) or _next_term(c, ev)
             tasks.append(_Task(c, ev, exact_value, target, pub_value))
-    n_checks = len(tasks)
+    brute_tasks = [t for t in tasks if _has_brute(t.claim.model)]
+    n_checks = len(tasks) + len(brute_tasks)
     alpha_check = alpha / n_checks
-    total = len(claims) + len({t.group for t in tasks})
+    total = len(claims) + len({t.group for t in tasks}) + len({t.group for t in brute_tasks})
     done = 0
 
     def tick(stage: str) -> None:
@@ -559,6 +704,8 @@ def verify(
             done += 1
 
     mc = _run_mc(tasks, scale_obj, root, alpha_check, power, workers, executor, mc_tick)
+    exact_chains = {t.group: mc[(t.claim.id, _key(t.params))][0].chains for t in tasks}
+    brute = _run_brute(brute_tasks, scale_obj, root, alpha_check, power, workers, executor, mc_tick, exact_chains)
     if progress is not None:
         progress("done", total, total)
 
@@ -567,9 +714,16 @@ def verify(
         check, _ = mc[(c.id, _key(c.params))]
         steps_ok = all(s.ok for s in step_results[c.id])
         series_ok = c.id not in series_results or series_results[c.id].ok
-        ok = steps_ok and series_ok and check.ok
-        underpowered = not check.powered
-        unreliable = not check.reliable
+        brute_check, _ = brute.get((c.id, _key(c.params)), (None, None))
+        brute_checks = [] if brute_check is None else [brute_check]
+        notes = [n for n in (_brute_note(brute_check, c.model, ""),) if n]
+        ok = steps_ok and series_ok and check.ok and (brute_check is None or brute_check.ok)
+        underpowered = not check.powered or bool(notes)
+        if not check.powered:
+            notes.insert(0, f"exact-sampler check underpowered: power {check.power_reached or 0:.2f} against the target")
+        unreliable = not check.reliable or (brute_check is not None and not brute_check.reliable)
+        if brute_check is not None and not brute_check.reliable:
+            notes.append(f"brute-force check unreliable: {brute_check.reliability}")
         if not ok:
             status = "fails"
         elif unreliable:
@@ -586,7 +740,19 @@ def verify(
             ev = tuple(ev_params.get(c.series_variable, ()))
             ev_check, zp = mc[(c.id, _key(ev_params))]
             ok = ok and ev_check.ok
-            underpowered = underpowered or not ev_check.powered
+            if not ev_check.powered:
+                underpowered = True
+                notes.append(f"exact-sampler check at the evidence parameters underpowered: power "
+                             f"{ev_check.power_reached or 0:.2f} against the target")
+            ev_brute, zp_brute = brute.get((c.id, _key(ev_params)), (None, None))
+            if _key(ev_params) != _key(c.params):
+                note = _brute_note(ev_brute, c.model, " at the evidence parameters")
+                notes += [note] if note else []
+                underpowered = underpowered or note is not None
+                if ev_brute is not None:
+                    brute_checks.append(ev_brute)
+                    ok = ok and ev_brute.ok
+                    unreliable = unreliable or not ev_brute.reliable
             unreliable = unreliable or not ev_check.reliable
             if c.published.series is None:
                 verdict, points = _value_verdict(c)
@@ -602,6 +768,7 @@ def verify(
                     ok = False  # the simulation contradicts the exact form
                 if not holds_there and not rejects:
                     underpowered = True  # the simulation cannot yet see the failure the exact form names
+                    notes.append("the simulation does not yet reject the published value the exact form refutes")
                 if ev_check.stderr > 0:
                     z_alternatives = {name: (ev_check.estimate - float(alt(ev_params, 30))) / ev_check.stderr
                                       for name, alt in c.published.alternatives.items()}
@@ -612,6 +779,7 @@ def verify(
                     ok = False  # the simulation contradicts an exact identity
                 if verdict == "refuted" and not rejects:
                     underpowered = True  # the simulation cannot yet see the error the verdict names
+                    notes.append("the simulation does not yet reject the published value the verdict refutes")
             form = c.published
             k = (form.remainder_order or 1) - 1
             series_form = form.series is not None
@@ -637,6 +805,7 @@ def verify(
                 mc_rejects_published=rejects,
                 points=points,
                 z_alternatives=z_alternatives,
+                z_published_brute=zp_brute,
             )
             if not ok:
                 status = "fails"
@@ -658,6 +827,8 @@ def verify(
                 series=series_results.get(c.id),
                 mc=check,
                 published=published,
+                mc_brute=tuple(brute_checks),
+                notes=tuple(notes),
             )
         )
     return Report(

@@ -170,6 +170,18 @@ def latex_name(quantity: str) -> str:
     return _TABLE[_check_quantity(quantity)].latex
 
 
+def statistic(quantity: str) -> tuple[str, sp.Expr]:
+    r"""``(kind, P)``: the quantity is :math:`E[P]` (``"mean"``) or :math:`\operatorname{Var} P` (``"var"``) of
+    ``P``, a polynomial in :math:`d = \mu_g - \mu`, :math:`s = \sigma_g`, the fresh normal :math:`Z'` of a
+    sample :math:`X^g = \mu_g + \sigma_g Z'` and :math:`\sigma` (or the log-variance ratio).
+
+    >>> statistic("mean_w2sq")
+    ('mean', d**2 + (s - sigma)**2)
+    """
+    q = _TABLE[_check_quantity(quantity)]
+    return q.kind, q.statistic
+
+
 def sigma_power(quantity: str) -> int:
     """The power of :math:`\\sigma` a quantity scales with (its unit)."""
     return _TABLE[_check_quantity(quantity)].unit
