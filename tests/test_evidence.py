@@ -24,10 +24,19 @@ Monte Carlo checks sized for power 0.999 against each claim's target, capped at 
 FAULTS = catalogue()
 
 
-def _pending(claim) -> bool:
-    """The 1D Gaussian's data-regime claims (schemes other than replace): their steps are their owner's to label
-    (explicit-points routes); until then the report labels them as having none."""
-    return claim.model == "gaussian1d" and claim.params.get("scheme", "replace") != "replace"
+NO_ROUTE = {
+    "the recursion of": "a display of the recursion's rows; its values are checked by the explicit-points steps",
+    "one step of accumulate-subsample: inclusion": "a display of the subsample recursion; checked by the "
+                                                  "explicit-points steps that enumerate every subsample",
+    "one step multiplies $E\\sigma^2$ by $c(i)$": "the engine's accumulate coefficient in closed form; the table "
+                                                "itself is checked against explicit points by the regime claims",
+    "every variance-gamma law has": "proved by SymPy for symbolic lambda and alpha (no point to evaluate)",
+}
+"""Steps known to have no independent route, with why: the report labels them so."""
+
+
+def _known(step) -> bool:
+    return any(step.description.startswith(k) for k in NO_ROUTE)
 
 
 def test_every_step_of_every_claim_has_an_independent_route():
@@ -35,7 +44,7 @@ def test_every_step_of_every_claim_has_an_independent_route():
     steps = [(c, n, s) for c in claims for n, s in enumerate(c.steps, 1)]
     assert len(steps) > 250
     assert all(s.route in ROUTES for _, _, s in steps if s.route)
-    bare = [(c.id, n) for c, n, s in steps if not s.route and not _pending(c)]
+    bare = [(c.id, n) for c, n, s in steps if not s.route and not _known(s)]
     assert not bare, bare
 
 

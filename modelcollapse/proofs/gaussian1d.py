@@ -706,6 +706,7 @@ def _regime_steps(scheme: str, quantity: str, estimator: str) -> tuple[Derivatio
                 domain={G.sigma: _pos, sp.Symbol("d_step", real=True): _real, sp.Symbol("s_step", positive=True): _pos},
                 points=1,
                 shown=False,
+                route="alternative",
             ))
     else:
         M_, P_ = sp.Symbol("M_g"), sp.Symbol("N_{g-1}")
@@ -737,6 +738,7 @@ def _regime_steps(scheme: str, quantity: str, estimator: str) -> tuple[Derivatio
             rhs=G.exact(quantity, list(sizes), estimator, scheme=scheme, real=real),
             domain={G.sigma: _pos},
             points=1,
+            route="alternative",
         ))
     return tuple(steps)
 
@@ -820,14 +822,14 @@ def accumulate_limit_claim(estimator: str = "unbiased") -> Claim:
             DerivationStep(
                 description=r"the product of $n$ steps as rising factorials (SymPy), checked at random $n$",
                 lhs=sp.Product(c, (i, 1, n)), rhs=product,
-                domain={n: lambda r: r.randint(1, 30), Ms: lambda r: r.randint(3, 50)}, points=2,
+                domain={n: lambda r: r.randint(1, 30), Ms: lambda r: r.randint(3, 50)}, points=2, route="points",
             ),
             DerivationStep(
                 description=(r"$(a)_n = \Gamma(a + n)/\Gamma(a)$ and $\Gamma(n + a)/\Gamma(n) \sim n^a$: the shifts "
                              r"of numerator and denominator sum to the same value, so the product converges to the "
                              r"ratio of the $\Gamma(a)$; with $E\sigma_1^2 = \sigma^2 (M-1)/D_0$"),
                 lhs=G.sigma**2 * first * G._rising_limit(product, n), rhs=G.sigma**2 * limit,  # noqa: SLF001
-                domain={Ms: lambda r: r.randint(3, 60), G.sigma: _pos}, points=2,
+                domain={Ms: lambda r: r.randint(3, 60), G.sigma: _pos}, points=2, route="points",
             ),
         ),
         exact_value=lambda p, dps=17: G.evaluate("mean_sigma2", p["sizes"], p["estimator"], dps=dps, scheme="accumulate"),
@@ -839,6 +841,15 @@ def accumulate_limit_claim(estimator: str = "unbiased") -> Claim:
         unit_text="sigma^2",
         notes="The Monte Carlo check tests the exact value at g = 40 (the limit is approached as O(1/(M g))).",
     )
+
+
+def _jury(rows: Mapping[str, Mapping[tuple[int, int], sp.Expr]]) -> sp.Expr:
+    """1 where the homogeneous 2x2 block of the (Var mu, E sigma^2) recursion has spectral radius below 1 (Jury:
+    |det| < 1 and |trace| < 1 + det), else 0."""
+    labels = ((2, 0), (0, 2))
+    block = sp.Matrix([[rows[q].get(k, 0) for k in labels] for q in ("var_mu", "mean_sigma2")])
+    det, tr = block.det(), block.trace()
+    return sp.Piecewise((1, sp.And(sp.Abs(det) < 1, sp.Abs(tr) < 1 + det)), (0, True))
 
 
 @functools.lru_cache(maxsize=None)
@@ -869,13 +880,15 @@ def mix_stationary_claim(quantity: str, estimator: str = "unbiased") -> Claim:
                 description=r"the stationary values satisfy both rows of the second-moment recursion (exactly, in $M$ and $R$)",
                 lhs=fixed[0] + sp.Symbol("e") * fixed[1], rhs=sp.Integer(0),
                 domain={M_: lambda r: r.randint(3, 60), R_: lambda r: r.randint(1, 3), G.sigma: _pos,
-                        sp.Symbol("e"): _real}, points=2,
+                        sp.Symbol("e"): _real}, points=2, route="points",
             ),
             DerivationStep(
                 description=(r"the recursion contracts for $R \ge 1$: the homogeneous $2\times 2$ block has spectral "
                              r"radius below 1 (its determinant and trace satisfy the Jury conditions), so the moments "
-                             r"converge to the fixed point from any start; at $R = 0$ it has the eigenvalue 1"),
-                lhs=sp.Integer(0), rhs=sp.Integer(0), points=0,
+                             r"converge to the fixed point from any start; at $R = 0$ it has the eigenvalue 1 "
+                             r"(checked at random $M$ and $1 \le R \le M$)"),
+                lhs=_jury(rows), rhs=sp.Integer(1), exact=False, points=3, route="points",
+                domain={M_: lambda r: r.randint(3, 60), R_: lambda r: r.randint(1, 3)}, shown=False,
             ),
         ),
         exact_value=lambda p, dps=17, q=quantity: G.evaluate(q, p["sizes"], p["estimator"], dps=dps, scheme="mix",
@@ -995,14 +1008,14 @@ def detector_claim(quantity: str, estimator: str = "unbiased") -> Claim:
                              r"$M \to a + b$, and the composition is independent of the state, so the averaged table "
                              r"is linear in the moments; at recall = fpr = 0 it is the mix table (exactly, "
                              f"$M = {size}$, $R = {real}$)"),
-                lhs=gap, rhs=sp.Integer(0), domain={G.sigma: _pos}, points=1,
+                lhs=gap, rhs=sp.Integer(0), domain={G.sigma: _pos}, points=1, route="points",
             ),
             DerivationStep(
                 description=(r"a perfect detector (recall 1, fpr 0) leaves the $R$ real points: every fit is a fresh fit "
                              f"of $R = {real}$ points, whatever came before (sizes {real + 2}, {real + 3}, {real + 1})"),
                 lhs=sp.Float(mpmath.nstr(only_real, 40, strip_zeros=False), 40) * G.sigma**power,
                 rhs=G.exact(quantity, [real], estimator),
-                domain={G.sigma: _pos}, points=1, exact=False,
+                domain={G.sigma: _pos}, points=1, exact=False, route="alternative",
             ),
         ),
         exact_value=lambda p, dps=17, q=quantity: G.detector_evaluate(
@@ -1360,7 +1373,7 @@ def _law_steps(estimator: str) -> tuple[DerivationStep, ...]:
             ),
             lhs=_E(V ** (sp.I * _t)), rhs=_cf_factor(M1, estimator), exact=False,
             domain={M1: size, _t: lambda r: mpmath.mpf(r.uniform(0.1, 2.0))}, numeric_lhs=cf_quadrature,
-            points=2, tolerance_digits=12,
+            points=2, tolerance_digits=12, route="quadrature",
         ),
         DerivationStep(
             description=(
@@ -1372,6 +1385,7 @@ def _law_steps(estimator: str) -> tuple[DerivationStep, ...]:
             lhs=_inversion([M0], estimator), rhs=g1, exact=False,
             domain={M0: size, _eps: lambda r: mpmath.mpf(r.uniform(0.3, 1.5))},
             numeric_lhs=lambda point: inversion(point, (int(point[M0]),)), points=2, tolerance_digits=20,
+            route="alternative",
         ),
         DerivationStep(
             description=(
@@ -1380,7 +1394,7 @@ def _law_steps(estimator: str) -> tuple[DerivationStep, ...]:
             ),
             lhs=convolution, rhs=_LawByInversion(_eps, Ms[0], Ms[1], sp.Integer(1 if estimator == "unbiased" else 0)),
             exact=False, domain={Ms[0]: size, Ms[1]: size, _eps: lambda r: mpmath.mpf(r.uniform(0.3, 1.5))},
-            numeric_lhs=convolution_quad, points=2, tolerance_digits=12,
+            numeric_lhs=convolution_quad, points=2, tolerance_digits=12, route="quadrature",
             display=((r"P(\sigma_2 < \varepsilon\sigma)", convolution),),
         ),
     )
@@ -1482,7 +1496,7 @@ def _criterion_steps(estimator: str) -> tuple[DerivationStep, ...]:
                 + r"}) in sums and products over the refits; the difference vanishes at $g = 0$ and does not change "
                 r"from $g$ to $g + 1$ (proved with $g$ a symbol)"
             ),
-            lhs=full, rhs=stated, kind="invariant", index=g, domain=_symbolic_domain(), points=1,
+            lhs=full, rhs=stated, kind="invariant", index=g, domain=_symbolic_domain(), points=1, route="points",
             display=((r"E\,W_2^2", stated),),
         )
     ]
@@ -1493,7 +1507,7 @@ def _criterion_steps(estimator: str) -> tuple[DerivationStep, ...]:
                 r"(each term is $P_i - P_{i+1}$ with $P_i = \prod_{j<i}(1 - 1/M_j) = E\sigma_i^2/\sigma^2$), so "
                 r"$\operatorname{Var}\mu_g + E\sigma_g^2 = \sigma^2$ for every schedule"
             ),
-            lhs=var_mu, rhs=1 - kept, kind="invariant", index=g, domain=_symbolic_domain(), points=1,
+            lhs=var_mu, rhs=1 - kept, kind="invariant", index=g, domain=_symbolic_domain(), points=1, route="points",
             display=((r"\operatorname{Var}\mu_g/\sigma^2", 1 - kept), (r"E\,W_2^2", 2 * G.sigma**2 * (1 - prod))),
         ))
     return tuple(steps)
@@ -1622,7 +1636,7 @@ def _vg_steps(estimator: str) -> tuple[DerivationStep, ...]:
                 r"variance $\sigma^2/M_0$ plus a normal with gamma-distributed variance $\sigma_1^2$, "
                 r"$D_0\sigma_1^2/\sigma^2 \sim \chi^2_k$, $k = M_0 - 1$"
             ),
-            lhs=cf_mean * cf_mix, rhs=cf, domain=cf_domain, points=1,
+            lhs=cf_mean * cf_mix, rhs=cf, domain=cf_domain, points=1, route="alternative",
             display=((r"E\,e^{it(X^1-\mu)}", cf),),
         ),
         DerivationStep(
@@ -1632,7 +1646,7 @@ def _vg_steps(estimator: str) -> tuple[DerivationStep, ...]:
                 r"$e^{i\mu t}\bigl((\alpha^2 - \beta^2)/(\alpha^2 - (\beta + it)^2)\bigr)^{\lambda}$ and density "
                 r"$\alpha^{2\lambda}|y|^{\lambda-1/2}K_{\lambda-1/2}(\alpha|y|)/(\sqrt\pi\,\Gamma(\lambda)(2\alpha)^{\lambda-1/2})$"
             ),
-            lhs=cf_mix, rhs=vg_cf.subs({lam: k / 2, alpha: sp.sqrt(D) / sig}), domain=cf_domain, points=1,
+            lhs=cf_mix, rhs=vg_cf.subs({lam: k / 2, alpha: sp.sqrt(D) / sig}), domain=cf_domain, points=1, route="points",
             display=((r"E\,e^{it\sigma_1 Z'}", vg_cf),),
         ),
         DerivationStep(
@@ -1650,7 +1664,7 @@ def _vg_steps(estimator: str) -> tuple[DerivationStep, ...]:
             ),
             lhs=ratio(sp.log(cf)).subs({k: M - 1, D: Dm}),
             rhs=G.exact("vg_ratio_x", 1, estimator).subs(m_sym, M),
-            domain={M: lambda r: r.randint(2, 40)}, points=1,
+            domain={M: lambda r: r.randint(2, 40)}, points=1, route="points",
             display=((r"\kappa_6\kappa_2/\kappa_4^2(X^1)", G.exact("vg_ratio_x", 1, estimator)),),
         ),
         DerivationStep(
@@ -1664,7 +1678,7 @@ def _vg_steps(estimator: str) -> tuple[DerivationStep, ...]:
             numeric_lhs=lambda point: mpmath.quad(
                 lambda y: G.x_density_vg_convolution(y, point[x_sym], int(point[m_sym]), estimator),
                 [-mpmath.inf, -1, 0, 1, mpmath.inf]),
-            points=2, tolerance_digits=10, shown=False,
+            points=2, tolerance_digits=10, shown=False, route="quadrature",
         ),
     )
 
@@ -1734,11 +1748,11 @@ def kurtosis_claim(estimator: str = "unbiased") -> Claim:
         description=(r"mle: $\operatorname{Var} X^g = \sigma^2$ for every schedule: the closed form minus $\sigma^2$ "
                      r"vanishes at $g = 0$ and does not change from $g$ to $g + 1$"),
         lhs=G.exact_symbolic_g("var_x", estimator), rhs=G.sigma**2, kind="invariant", index=G.g,
-        domain=_symbolic_domain(), points=1, display=((r"\operatorname{Var} X^g", G.sigma**2),),
+        domain=_symbolic_domain(), points=1, route="points", display=((r"\operatorname{Var} X^g", G.sigma**2),),
     )
     final = DerivationStep(
         description=r"so the kurtosis is the fourth moment over $\sigma^4$, minus 3 (checked at random $g$ and sizes)",
-        lhs=full, rhs=statement, exact=False, domain=_symbolic_domain(), points=2, tolerance_digits=12,
+        lhs=full, rhs=statement, exact=False, domain=_symbolic_domain(), points=2, tolerance_digits=12, route="points",
         display=((r"\operatorname{Kurt} X^g", statement),),
     )
     steps = tuple(st for st in base.steps if st.kind != "invariant") + (var_step, final)
