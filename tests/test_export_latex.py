@@ -237,7 +237,9 @@ def test_verdicts_show_the_z_of_the_published_value(paper, report):
     assert f"${c['z_published']:+.1f}$" in appendix and f"${c['z_exact']:+.2f}$" in appendix
     summary = appendix.split(r"\section*{Summary}")[1]
     row = next(ln for ln in summary.splitlines() if "shumailov2024-c-var-w2sq" in ln)
-    assert f"${c['z_published']:+.1f}$" in row and "refuted" in row
+    status = next(x["status"] for x in report.to_dict()["claims"] if x["claim_id"] == "shumailov2024-c-var-w2sq")
+    # the status column shows the verdict, or why the run is no evidence (at smoke a heavy tail may be unresolved)
+    assert status in ("refuted", "unreliable") and f"${c['z_published']:+.1f}$" in row and status in row
     b = pub["shumailov2024-b-mean-w2sq"]
     assert r"\paragraph{Verdict: correct to the stated order.}" in appendix
     assert "this remainder is what the simulation" in appendix and f"${b['z_published']:+.1f}$" in appendix

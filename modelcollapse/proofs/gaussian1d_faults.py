@@ -115,6 +115,30 @@ def _closed_form_one_generation_late(mon: tuple[int, int], count: sp.Expr, estim
     return _closed_form(mon, count + 1, estimator)
 
 
+# -- the data regimes ------------------------------------------------------------------------------------
+
+_regime_transition = G.regime_transition
+_detector_table = G.detector_table
+
+
+def _mix_transition_next_order(a: int, k: int, estimator: str, scheme: str) -> dict:
+    table = dict(_regime_transition(a, k, estimator, scheme))
+    if scheme == "mix" and (a, k) == (2, 0):
+        table[(0, 2)] = table.get((0, 2), 0) + 1 / G.M**3
+    return table
+
+
+def _accumulate_pool_one_short(a: int, k: int, estimator: str, scheme: str) -> dict:
+    table = _regime_transition(a, k, estimator, scheme)
+    if scheme != "accumulate":
+        return table
+    return {label: c.subs(G.P, G.P - 1) for label, c in table.items()}
+
+
+def _detector_swapped(labels: Any, estimator: str, size: int, real: int, recall: Any, fpr: Any) -> Any:
+    return _detector_table(labels, estimator, size, real, fpr, recall)
+
+
 # -- a published formula -----------------------------------------------------------------------------------
 
 
@@ -204,6 +228,31 @@ def faults() -> tuple[Fault, ...]:
             "symbolic moment_closed_form",
             _inject(lambda: mock.patch.object(G, "moment_closed_form", _closed_form_one_generation_late)),
             _derived("var_x"), expect=("step", "route"),
+        ),
+        Fault(
+            "gaussian1d-mix-transition", NAME,
+            "fresh real data: a transition coefficient of mix off by the next-order term, m_{2,0}(i+1) gains "
+            "m_{0,2}(i)/M_i^3",
+            "symbolic regime_transition(2, 0, mix)",
+            _inject(lambda: mock.patch.object(G, "regime_transition", _mix_transition_next_order)),
+            lambda: [P.regime_claim("mix", "var_mu")], expect=("route",),
+            note="the explicit-points route writes every point out and never uses the table",
+        ),
+        Fault(
+            "gaussian1d-accumulate-pool", NAME,
+            "accumulating data: the pool one point short (N_{i-1} - 1) in every accumulate coefficient",
+            "symbolic regime_transition(accumulate)",
+            _inject(lambda: mock.patch.object(G, "regime_transition", _accumulate_pool_one_short)),
+            lambda: [P.regime_claim("accumulate", "var_mu")], expect=("route",),
+            note="the effect at the claim's sizes is below what its Monte Carlo is powered for; the explicit points "
+                 "see it exactly",
+        ),
+        Fault(
+            "gaussian1d-detector-swap", NAME,
+            "a detector with recall and false-positive rate swapped in the theory's averaged table (samplers right)",
+            "symbolic detector_table",
+            _inject(lambda: mock.patch.object(G, "detector_table", _detector_swapped)),
+            lambda: [P.detector_claim("var_mu")], expect=("mc exact", "mc brute"),
         ),
         Fault(
             "gaussian1d-published-a", NAME,

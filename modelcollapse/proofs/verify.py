@@ -59,8 +59,9 @@ __all__ = ["SCALES", "ClaimResult", "MCCheck", "Report", "Scale", "SeriesCheck",
 DEFAULT_ALPHA = 1e-3
 DEFAULT_POWER = 0.8
 RERUN_FACTOR = 4
-"""A brute-force run whose standard error came out unreliable (a heavy tail it did not resolve) is repeated
-once, with a fresh seed and this many times the chains, where the scale's cap and time budget allow."""
+"""A run (exact sampler or brute force) whose standard error came out unreliable (a heavy tail it did not
+resolve) is repeated once, with a fresh seed and this many times the chains, where the scale's cap (and, for
+brute force, its time budget) allow; only the rerun counts."""
 PILOT_MARGIN = 1.5
 """Chains beyond the pilot's estimate: the pilot's standard deviation of heavy-tailed statistics
 (sigma_g^4, W2^2) is itself noisy, and too few chains would leave a check underpowered."""
@@ -398,10 +399,10 @@ def _groups(tasks: Sequence[_Task]) -> list[_Group]:
 
 
 def _group_seeds(root: np.random.SeedSequence, model: str, canonical: Any) -> list[np.random.SeedSequence]:
-    """``[exact pilot, exact run, brute-force pilot, brute-force run, brute-force rerun]``: they depend only on
-    the master seed, the model and its parameters (never on the other claims of the run)."""
+    """``[exact pilot, exact run, brute-force pilot, brute-force run, brute-force rerun, exact rerun]``: they
+    depend only on the master seed, the model and its parameters (never on the other claims of the run)."""
     tag = zlib.crc32(f"{model}:{canonical!r}".encode())
-    return np.random.SeedSequence([root.entropy, tag]).spawn(5)
+    return np.random.SeedSequence([root.entropy, tag]).spawn(6)
 
 
 def _group_label(model: str, canonical: Any) -> str:
@@ -468,18 +469,26 @@ def _run_mc(
     executor: Any,
     tick: Callable[[str], None],
 ) -> dict[tuple[str, Any], tuple[MCCheck, float | None]]:
-    """The exact sampler's checks, one simulation per group: a pilot sizes the run, up to the scale's cap."""
+    """The exact sampler's checks, one simulation per group: a pilot sizes the run, up to the scale's cap; an
+    unreliable run is repeated once with :data:`RERUN_FACTOR` times the chains."""
     out = {}
     for (model, canonical), group in _groups(tasks):
         params = group[0].params
         label = _group_label(model, canonical)
-        pilot_seed, main_seed, *_ = _group_seeds(root, model, canonical)
+        pilot_seed, main_seed, *_, rerun_seed = _group_seeds(root, model, canonical)
         tick(f"Monte Carlo {label}: pilot")
         pilot = _simulate(model, params, scale.pilot_chains, pilot_seed, workers, executor)
         need = _chains_needed(pilot, scale.pilot_chains, group, alpha_check, power)
         chains = min(need, scale.max_chains)
         tick(f"Monte Carlo {label}: {chains:,} chains")
         est = _simulate(model, params, chains, main_seed, workers, executor)
+        more = min(RERUN_FACTOR * chains, scale.max_chains)
+        if any(est[t.claim.estimate_key].reliable is False for t in group) and more > chains:
+            # as for brute force: a heavy tail not resolved, once more independently with more chains
+            chains, main_seed = more, rerun_seed
+            need = max(need, chains)
+            tick(f"Monte Carlo {label}: {chains:,} chains (rerun)")
+            est = _simulate(model, params, chains, main_seed, workers, executor)
         for t in group:
             out[(t.claim.id, _key(t.params))] = _z_check(t, est[t.claim.estimate_key], chains, main_seed, alpha_check,
                                                          power, sampler="exact", needed=need, limited="chain cap")
@@ -513,7 +522,7 @@ def _run_brute(
             continue
         params = group[0].params
         label = _group_label(model, canonical)
-        _, _, pilot_seed, main_seed, rerun_seed = _group_seeds(root, model, canonical)
+        _, _, pilot_seed, main_seed, rerun_seed, _ = _group_seeds(root, model, canonical)
         tick(f"brute force {label}: pilot")
         started = time.perf_counter()
         pilot = _simulate(model, params, scale.brute_pilot_chains, pilot_seed, workers, executor, sampler="brute")
