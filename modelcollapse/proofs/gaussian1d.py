@@ -195,6 +195,9 @@ def _decomposition_quadrature(quantity: str, estimator: str, generations: int) -
             laws[sp.Symbol(f"V_{i}", positive=True)] = cochran_law(m, estimator)
         P = statistic.subs({_d: dec.mu_g - G.mu, _s: dec.sigma_g})
         values = {G.sigma: point[G.sigma]}
+        if kind == "kurtosis":  # E P = 0: the fourth moment over the squared second, minus 3
+            second = Q.expectation(sp.expand(P**2), laws, values)
+            return Q.expectation(sp.expand(P**4), laws, values) / second**2 - 3
         first = Q.expectation(P, laws, values)
         return first if kind == "mean" else Q.expectation(sp.expand(P**2), laws, values) - first**2
 
@@ -216,7 +219,7 @@ def _moments_quadrature(quantity: str, estimator: str) -> Callable[[Mapping], An
     def numeric_lhs(point):
         sigma = point[G.sigma]
         parts = []
-        for power in ((1,) if kind == "mean" else (2, 1)):
+        for power in {"mean": (1,), "kurtosis": (4, 2)}.get(kind, (2, 1)):
             poly = sp.Poly(sp.expand(statistic**power), _d, _s, zp)
             total = mpmath.mpf(0)
             for (a, b, p), c in poly.terms():
@@ -226,6 +229,8 @@ def _moments_quadrature(quantity: str, estimator: str) -> Callable[[Mapping], An
                 value = 1 if (a, b) == (0, 0) else evaluate_at(_moment_form_cached((a, b), estimator), point)
                 total += weight * value
             parts.append(total)
+        if kind == "kurtosis":
+            return parts[0] / parts[1] ** 2 - 3
         return parts[0] if kind == "mean" else parts[0] - parts[1] ** 2
 
     return numeric_lhs
