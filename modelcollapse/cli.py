@@ -888,7 +888,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", default="ci", help="smoke (seconds) | ci (minutes) | paper (long)")
     p.add_argument("--seed", default=str(DEFAULT_VERIFY_SEED), help=f"master seed (default {DEFAULT_VERIFY_SEED})")
     p.add_argument("--alpha", default=1e-3, help="family-wise false-alarm budget over all checks (default 1e-3)")
-    p.add_argument("--workers", default=1, help="local worker processes for the simulations (default 1)")
+    p.add_argument("--workers", default=None, help="local worker processes for the simulations (default: one per "
+                   "core; the numbers do not depend on it, except where a brute-force time budget binds)")
     p.add_argument("--scheduler", default=None, help=_SCHEDULER_HELP)
     p.add_argument("--timeout", default=None, help=_TIMEOUT_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object with a 'claims' list")
