@@ -475,7 +475,10 @@ def _cmd_faults(args: argparse.Namespace) -> int:
 
     scale = check_choice("scale", args.scale, tuple(SCALES))
     seed = int_arg("seed", args.seed, minimum=0)
-    workers = _workers_arg(args.workers)
+    workers = 1 if args.workers is None else _workers_arg(args.workers)
+    if workers != 1:  # a patched sampler exists only in this process: worker processes would run the clean one
+        raise ParameterError(f"workers must be 1 with --faults: the faults are injected in this process's memory "
+                             f"(got {workers})")
     alpha = _probability_arg("alpha", args.alpha)
     known = catalogue()
     chosen = []
