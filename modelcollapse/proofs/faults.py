@@ -194,13 +194,9 @@ class FaultReport:
 
 
 def _clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+    from .verify import _clean as clean  # one JSON-safe conversion for every report
+
+    return clean(obj)
 
 
 def catalogue(models: Sequence[str] | None = None) -> tuple[Fault, ...]:

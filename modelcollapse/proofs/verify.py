@@ -483,16 +483,20 @@ def _run_mc(
         tick(f"Monte Carlo {label}: {chains:,} chains")
         est = _simulate(model, params, chains, main_seed, workers, executor)
         more = min(RERUN_FACTOR * chains, scale.max_chains)
-        if any(est[t.claim.estimate_key].reliable is False for t in group) and more > chains:
-            # as for brute force: a heavy tail not resolved, once more independently with more chains
-            chains, main_seed = more, rerun_seed
-            need = max(need, chains)
+        if _unresolved(est, group) and more > chains:
+            chains, main_seed, need = more, rerun_seed, max(need, more)
             tick(f"Monte Carlo {label}: {chains:,} chains (rerun)")
             est = _simulate(model, params, chains, main_seed, workers, executor)
         for t in group:
             out[(t.claim.id, _key(t.params))] = _z_check(t, est[t.claim.estimate_key], chains, main_seed, alpha_check,
                                                          power, sampler="exact", needed=need, limited="chain cap")
     return out
+
+
+def _unresolved(est: Mapping[str, Any], group: Sequence[_Task]) -> bool:
+    """Whether a run left a heavy tail unresolved in some check of the group: then it is repeated once,
+    independently (:data:`RERUN_FACTOR`), and only the rerun counts, so the decision to rerun biases nothing."""
+    return any(est[t.claim.estimate_key].reliable is False for t in group)
 
 
 def _has_brute(model: str) -> bool:
@@ -538,11 +542,8 @@ def _run_brute(
         est = _simulate(model, params, chains, main_seed, workers, executor, sampler="brute")
         more = min(RERUN_FACTOR * chains, scale.brute_max_chains)
         affordable = scale.brute_seconds is None or more * per_chain <= scale.brute_seconds
-        if any(est[t.claim.estimate_key].reliable is False for t in group) and more > chains and affordable:
-            # a heavy tail the run did not resolve: once more, independently, with more chains (only the rerun
-            # counts, so the decision to rerun does not bias it)
-            chains, main_seed = more, rerun_seed
-            need = max(need, chains)
+        if _unresolved(est, group) and more > chains and affordable:
+            chains, main_seed, need = more, rerun_seed, max(need, more)
             tick(f"brute force {label}: {chains:,} chains (rerun)")
             est = _simulate(model, params, chains, main_seed, workers, executor, sampler="brute")
         for t in group:
