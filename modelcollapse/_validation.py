@@ -213,7 +213,7 @@ SCHEDULES = {
     "geometric": (("A", "R"), "M_i = ceil(A R^i)"),
     "powerlog": (("A", "P", "Q"), "M_i = ceil(A (i+1)^P log(i+2)^Q)"),
 }
-"""The named schedules: their arguments and sizes, :math:`i = 0, 1, \dots`."""
+r"""The named schedules: their arguments and sizes, :math:`i = 0, 1, \dots`."""
 
 _SCHEDULE_SYNTAX = "power:A,P | linear:A,B | geometric:A,R | powerlog:A,P,Q followed by xG or xinf (e.g. power:10,2x50)"
 
@@ -244,7 +244,7 @@ class Schedule:
     # -- identity --------------------------------------------------------------------------------------------
     @property
     def infinite(self) -> bool:
-        """Whether the schedule runs for ever (``xinf``: theory takes the limit :math:`g \to \infty`)."""
+        r"""Whether the schedule runs for ever (``xinf``: theory takes the limit :math:`g \to \infty`)."""
         return self.generations is None
 
     @property

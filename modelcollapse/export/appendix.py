@@ -230,10 +230,14 @@ def _int(n: Any) -> str:
     return f"{int(n):,}".replace(",", r"\,")
 
 
-def _sizes(sizes: Sequence[int]) -> str:
-    """``5, 8, 4``; a constant schedule of more than four sizes as ``6 (12 times)``."""
+def _sizes(sizes: Sequence[int], dots: str = r"\dots") -> str:
+    """``5, 8, 4``; a constant schedule of more than four sizes as ``6 (12 times)``; a longer one by its first
+    two and last size with ``dots`` between (``2, 8, ..., 1800 (30 sizes)``): a table column stays narrow."""
     if len(sizes) > 4 and len(set(sizes)) == 1:
         return f"{int(sizes[0])} ({len(sizes)} times)"
+    if len(sizes) > 6:
+        head = ", ".join(str(int(m)) for m in sizes[:2])
+        return f"{head}, {dots}, {int(sizes[-1])} ({len(sizes)} sizes)"
     return ", ".join(str(int(m)) for m in sizes)
 
 
@@ -578,7 +582,8 @@ def _params_text(params: Mapping[str, Any]) -> str:
         if value is None:
             continue
         if isinstance(value, (list, tuple)):
-            value = _sizes(value) if len(value) > 4 and len(set(value)) == 1 else ",".join(str(v) for v in value)
+            value = _sizes(value, "...") if len(value) > 4 and (len(set(value)) == 1 or len(value) > 6) else ",".join(
+                str(v) for v in value)
         shown.append(f"{_escape(key)} {_escape(value)}")
     return ", ".join(shown)
 
@@ -854,7 +859,7 @@ SUMMARY_ROWS = 40
 
 def _summary(claims: Sequence[Claim], evidence: Mapping[str, Evidence]) -> list[str]:
     out = [r"\section*{Summary}"]
-    head = [r"\begin{center}\scriptsize", r"\begin{tabular}{@{}lrrrrp{2.1cm}@{}}", r"\toprule",
+    head = [r"\begin{center}\scriptsize", r"\begin{tabular}{@{}lrrrrp{1.8cm}@{}}", r"\toprule",
             r"claim & eq. & \multicolumn{3}{c}{$z$: exact sampler, brute force, published} & status \\", r"\midrule"]
     for n, claim in enumerate(claims):
         if n % SUMMARY_ROWS == 0:  # a tabular does not break across pages: one per page's worth of rows
