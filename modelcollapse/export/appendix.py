@@ -494,7 +494,7 @@ def _derivation(claim: Claim, ev: Evidence, shared_with: str | None) -> list[str
     previous: tuple[str, str] | None = None
     for n, step in enumerate(claim.steps, start=1):
         check = checks[n - 1] if n - 1 < len(checks) else None
-        out.append(rf"\textbf{{(S{n})}} {step.description} --- {_check_text(check, step)}.")
+        out.append(rf"\par\textbf{{(S{n})}} {step.description} --- {_check_text(check, step)}.")  # own paragraph
         if shared_with is not None or not step.shown:
             continue
         rows: list[str] = []
