@@ -44,3 +44,13 @@ def test_paths_figure_of_a_simulation_only_mean_draws_the_monte_carlo_mean():
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any(lab.startswith("Monte Carlo $E\\,\\sigma_g$") for lab in labels) and not any("exact" in x for x in labels)
     plt.close(fig)
+
+
+def test_compare_figure_has_one_legend_entry_per_setting_and_one_for_the_bands():
+    plt = plot._pyplot() if pytest.importorskip("matplotlib") else None
+    data = {(10,) * 4: _data(1.2), (20,) * 4: _data(np.nan)}  # the second setting has no exact form
+    fig = plot._compare(plt, get_model("gaussian1d"), data, Figure("c", "t", ("var_x",), kind="compare",
+                        vary=("sizes", tuple(data))), 6.75, None, plot._Notes())
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["sizes 10x4", "sizes 20x4", "Monte Carlo $\\pm 2$ s.e."], labels
+    plt.close(fig)

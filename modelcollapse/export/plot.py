@@ -419,9 +419,14 @@ def _compare(plt: Any, spec: Model, data: dict[Any, FigureData], fig_spec: Figur
         bands += [np.where(lower > 0, lower, np.nan) if log else lower, upper]
         shown = _value_text(value)
         ax.fill_between(x, np.where(lower > 0, lower, np.nan) if log else lower, upper, color=color, alpha=0.25,
-                        linewidth=0, label=f"{name} {shown}: Monte Carlo $\\pm 2$ s.e.")
-        if np.isfinite(d.exact[q]).any():
-            ax.plot(x, d.exact[q], color=color, label=f"{name} {shown}: exact")
+                        linewidth=0)
+        exact = bool(np.isfinite(d.exact[q]).any())
+        if exact:
+            ax.plot(x, d.exact[q], color=color, label=f"{name} {shown}")
+        else:  # no exact curve: the band alone carries the setting's entry
+            ax.fill_between([], [], [], color=color, alpha=0.25, linewidth=0, label=f"{name} {shown}")
+    # one entry per setting (its exact curve); one entry for what the bands are
+    ax.fill_between([], [], [], color="0.6", alpha=0.4, linewidth=0, label="Monte Carlo $\\pm 2$ s.e.")
     _finish(ax, _limits(_finite(exact_all, *bands), log), fig_spec.ylabel or _label(spec, q))
     return fig
 
