@@ -136,3 +136,29 @@ def test_verify_faults_command(capsys):
     validate(data, "faults")
     assert main(["verify", "--faults", "nonsense", "--quiet"]) == 2
     assert "faults must be model names or fault ids" in capsys.readouterr().err
+
+
+@pytest.mark.mc(checks=2)
+def test_an_unresolved_heavy_tail_is_rerun_once_with_four_times_the_chains(monkeypatch, mc_seed):
+    """Both samplers: a main run whose estimate comes back unreliable is repeated once, independently, with
+    RERUN_FACTOR times the chains; only the rerun is reported."""
+    real = V._simulate
+    calls = []
+
+    def simulate(model, params, chains, seed, workers, executor, sampler="exact"):
+        est = real(model, params, chains, seed, workers, executor, sampler=sampler)
+        calls.append((sampler, chains, tuple(seed.spawn_key)))
+        main_runs = [c for c in calls if c[0] == sampler]
+        if len(main_runs) == 2:  # the first run after the pilot: pretend its tail was not resolved
+            est = {k: dataclasses.replace(e, reliable=False, reason="injected") for k, e in est.items()}
+        return est
+
+    monkeypatch.setattr(V, "_simulate", simulate)
+    seed = int(mc_seed.generate_state(1)[0])
+    report = V.verify(["gaussian1d-var-x"], scale="smoke", seed=seed).to_dict()
+    for sampler, key in (("exact", "mc"), ("brute", "mc_brute")):
+        runs = [c for c in calls if c[0] == sampler]
+        assert len(runs) == 3 and runs[2][1] == V.RERUN_FACTOR * runs[1][1] and runs[2][2] != runs[1][2], runs
+        check = report["claims"][0][key]
+        check = check[0] if isinstance(check, list) else check
+        assert check["chains"] == runs[2][1] and check["reliable"]

@@ -47,7 +47,7 @@ import numpy as np
 from scipy import stats as sps
 
 from modelcollapse._validation import ParameterError, check_choice, check_integer
-from modelcollapse.numeric.estimators import Estimate, MomentSummary
+from modelcollapse.numeric.estimators import Estimate, MomentSummary, recorded, seed_json
 from modelcollapse.numeric.executors import as_seed_sequence, check_workers, run_chunks
 
 __all__ = [
@@ -549,7 +549,9 @@ def composition_moments(real: int, synthetic: int, recall: float, fpr: float) ->
     r"""Moments of the kept composition of one generation under a detector.
 
     Of :math:`R` real and :math:`S` synthetic tokens the detector keeps :math:`a \sim 	ext{Bin}(R, 1 - f)`
-    and :math:`b \sim 	ext{Bin}(S, 1 - ho)` (independent; :math:`f` the false-positive rate, :math:`ho`
+    and :math:`b \sim 	ext{Bin}(S, 1 - 
+ho)` (independent; :math:`f` the false-positive rate, :math:`
+ho`
     the recall); :math:`n = a + b`.  Returns :math:`(P(n = 0),\ E[b(b-1)/n^2; n > 0],\ E[1/n; n > 0],    E[b/n; n > 0])` -- the coefficients of the squared-distance recursion averaged over the composition.
     Sums over the windows where the binomials exceed :data:`TOL` (error below ``4 * TOL``).
 
@@ -791,12 +793,7 @@ class SimulationResult:
 
     def estimates(self, generation: int | None = None) -> dict[str, Estimate]:
         """Chain means with standard errors at a recorded generation (default: the last)."""
-        generation = len(self.sizes) if generation is None else check_integer("generation", generation)
-        if generation not in self.summaries:
-            raise ParameterError(
-                f"generation must be one of the recorded generations (got {generation}); pass record='all'"
-            )
-        return {k: s.mean() for k, s in self.summaries[generation].items()}
+        return {k: s.mean() for k, s in recorded(self.summaries, generation, len(self.sizes)).items()}
 
     def paths(self) -> dict[str, np.ndarray]:
         """Per-chain paths over generations ``0..g`` (``trajectories=True``): ``support``, ``missing_mass``."""
@@ -812,7 +809,7 @@ class SimulationResult:
         return {"rank_frequency": self.traced["rank_frequency"], "p": self.p[None, :]}
 
     def to_dict(self) -> dict[str, object]:
-        seed = self.seed if isinstance(self.seed, int) else list(self.seed)
+        seed = seed_json(self.seed)
         return {
             "model": self.model,
             "chains": self.chains,

@@ -9,7 +9,7 @@ Pébay), so the final summary does not depend on how many workers computed the c
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from dataclasses import dataclass
 
@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from modelcollapse._numbers import Scaled, is_normal, number
-from modelcollapse._validation import ParameterError
+from modelcollapse._validation import ParameterError, check_integer
 
 __all__ = [
     "RELATIVE_MOMENT_FACTOR",
@@ -29,6 +29,8 @@ __all__ = [
     "MomentSummary",
     "chain_statistics",
     "covariance",
+    "recorded",
+    "seed_json",
     "summarize",
 ]
 
@@ -663,3 +665,20 @@ def chain_statistics(
             "log_sigma2": np.log(v),
             "w2sq": dev,
         }
+
+
+def recorded(summaries: Mapping[int, Any], generation: object, last: int) -> Any:
+    """What a simulation result recorded at ``generation`` (``None``: ``last``, the final one), for every
+    model's ``estimates(generation)``; an unrecorded generation raises, naming the recorded ones."""
+    generation = last if generation is None else check_integer("generation", generation)
+    if generation not in summaries:
+        gens = tuple(summaries)
+        shown = str(gens) if len(gens) <= 6 else f"({gens[0]}, ..., {gens[-1]})"
+        raise ParameterError(f"generation must be one of the recorded generations {shown} (got {generation}); "
+                             "pass record='all' to simulate() to record every generation")
+    return summaries[generation]
+
+
+def seed_json(seed: int | Sequence[int]) -> int | list[int]:
+    """A run's seed as its JSON record holds it (an int, or the entropy's list of ints)."""
+    return seed if isinstance(seed, int) else list(seed)

@@ -39,6 +39,8 @@ from modelcollapse.numeric.estimators import (
     Estimate,
     MomentSummary,
     chain_statistics,
+    recorded,
+    seed_json,
     summarize,
 )
 from modelcollapse.numeric.executors import as_seed_sequence, check_memory, check_workers, run_chunks
@@ -657,15 +659,7 @@ class SimulationResult:
         ParameterError
             If ``generation`` was not recorded.
         """
-        if generation is None:
-            generation = len(self.sizes)
-        generation = check_integer("generation", generation)
-        if generation not in self.summaries:
-            raise ParameterError(
-                f"generation must be one of the recorded generations {_short(self.generations)} "
-                f"(got {generation}); pass record='all' to simulate() to record every generation"
-            )
-        s = self.summaries[generation]
+        s = recorded(self.summaries, generation, len(self.sizes))
         out = {key: estimate(s) for key, estimate in _ESTIMATES.items()}
         if "below" in s:
             out.update({key: estimate(s) for key, estimate in _COLLAPSE_ESTIMATES.items()})
@@ -687,7 +681,7 @@ class SimulationResult:
             Keys ``model``, ``sizes``, ``chains``, ``seed`` (the entropy), ``sampler``, ``estimator``,
             ``estimates`` (``{key: {"value", "stderr"}}``).
         """
-        seed = self.seed if isinstance(self.seed, int) else list(self.seed)
+        seed = seed_json(self.seed)
         return {
             "model": self.model,
             "sizes": list(self.sizes),
@@ -797,10 +791,6 @@ ESTIMATE_KEYS = tuple(_ESTIMATES)
 
 MOMENT_KEYS = ESTIMATE_KEYS[:9]
 """The moment estimates (every key but the law of :math:`X^g`)."""
-
-
-def _short(gens: tuple[int, ...]) -> str:
-    return str(gens) if len(gens) <= 6 else f"({gens[0]}, ..., {gens[-1]})"
 
 
 def simulate(

@@ -36,7 +36,7 @@ from modelcollapse._validation import (
     check_positive,
     check_sizes,
 )
-from modelcollapse.numeric.estimators import ChunkSummaries, Estimate, MomentSummary
+from modelcollapse.numeric.estimators import ChunkSummaries, Estimate, MomentSummary, recorded, seed_json
 from modelcollapse.numeric.executors import as_seed_sequence, check_workers, run_chunks
 
 __all__ = ["ESTIMATE_KEYS", "SAMPLERS", "STATISTICS", "SimulationResult", "chain_statistics", "simulate"]
@@ -376,15 +376,7 @@ class SimulationResult:
         After a singular refit (:math:`M_i \le d`) ``mean_logdet`` is ``-inf`` and ``var_logdet`` ``nan`` (both with
         ``nan`` standard errors): the covariance is singular for every chain.
         """
-        if generation is None:
-            generation = len(self.sizes)
-        generation = check_integer("generation", generation)
-        if generation not in self.summaries:
-            raise ParameterError(
-                f"generation must be one of the recorded generations {self.generations[:6]} (got {generation}); "
-                "pass record='all' to simulate() to record every generation"
-            )
-        s = self.summaries[generation]
+        s = recorded(self.summaries, generation, len(self.sizes))
         return {key: f(s) for key, f in _ESTIMATES.items()}
 
     def paths(self) -> dict[str, np.ndarray]:
@@ -396,7 +388,7 @@ class SimulationResult:
 
     def to_dict(self) -> dict[str, object]:
         """Plain-data record of the run and its final-generation estimates."""
-        seed = self.seed if isinstance(self.seed, int) else list(self.seed)
+        seed = seed_json(self.seed)
         return {
             "model": self.model,
             "sizes": list(self.sizes),

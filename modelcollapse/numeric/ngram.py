@@ -61,7 +61,7 @@ from scipy import sparse
 
 from modelcollapse._validation import ParameterError, check_choice, check_integer
 from modelcollapse.numeric import categorical as _cat
-from modelcollapse.numeric.estimators import Estimate, MomentSummary
+from modelcollapse.numeric.estimators import Estimate, MomentSummary, recorded, seed_json
 from modelcollapse.numeric.executors import as_seed_sequence, check_workers, run_chunks
 
 __all__ = [
@@ -692,10 +692,7 @@ class SimulationResult:
 
     def estimates(self, generation: int | None = None) -> dict[str, Estimate]:
         """Chain means with standard errors at a recorded generation (default: the last)."""
-        generation = self.generations_run if generation is None else check_integer("generation", generation)
-        if generation not in self.summaries:
-            raise ParameterError(f"generation must be one of the recorded generations (got {generation}); pass record='all'")
-        return {k: s.mean() for k, s in self.summaries[generation].items()}
+        return {k: s.mean() for k, s in recorded(self.summaries, generation, self.generations_run).items()}
 
     def paths(self) -> dict[str, np.ndarray]:
         """Per-chain paths over generations ``0..g`` (``trajectories=True``): ``bigram_types_present``,
@@ -712,7 +709,7 @@ class SimulationResult:
         return {"rank_frequency": self.traced["rank_frequency"], "p": self.unigram[None, :]}
 
     def to_dict(self) -> dict[str, object]:
-        seed = self.seed if isinstance(self.seed, int) else list(self.seed)
+        seed = seed_json(self.seed)
         return {"model": self.model, "chains": self.chains, "seed": seed, "sampler": self.sampler, "mode": self.mode,
                 "estimates": {k: e.to_dict() for k, e in self.estimates().items()}}
 

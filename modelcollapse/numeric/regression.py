@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from modelcollapse._validation import MAX_GENERATIONS, ParameterError, check_choice, check_integer
-from modelcollapse.numeric.estimators import Estimate, MomentSummary
+from modelcollapse.numeric.estimators import Estimate, MomentSummary, recorded, seed_json
 from modelcollapse.numeric.executors import as_seed_sequence, check_workers, run_chunks
 
 __all__ = [
@@ -552,15 +552,7 @@ class RegressionResult:
         ``var_test_error`` and ``var_in_sample_error`` their variances over chains (unbiased sample
         variances, with the plug-in standard error of :meth:`MomentSummary.var`).
         """
-        if generation is None:
-            generation = self.params["generations"]
-        generation = check_integer("generation", generation)
-        if generation not in self.summaries:
-            raise ParameterError(
-                f"generation must be one of the recorded generations {self.generations[:6]} (got {generation}); "
-                "pass record='all' to simulate() to record every generation"
-            )
-        test, ins = self.summaries[generation]
+        test, ins = recorded(self.summaries, generation, self.params["generations"])
         return {
             "test_error": test.mean(),
             "in_sample_error": ins.mean(),
@@ -576,7 +568,7 @@ class RegressionResult:
 
     def to_dict(self) -> dict[str, object]:
         """Plain data: ``chains``, ``seed``, ``sampler``, ``estimates`` at the last generation."""
-        seed = self.seed if isinstance(self.seed, int) else list(self.seed)
+        seed = seed_json(self.seed)
         return {
             "model": self.model,
             "chains": self.chains,
